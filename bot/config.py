@@ -1,0 +1,216 @@
+"""config.toml, read once into a typed, validated object.
+
+Secrets never live in the file: tokens are read from the environment mapping passed in.
+An unknown key or a bad value stops start-up with a ``ConfigError`` naming the file and the key.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from datetime import date, time
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from bot.classification import DIALOGUE_INTENTS, VocType
+from bot.deadlines import Period, Regime, Unit
+from bot.errors import ConfigError
+
+CONFIG_ENV = "VOCDESK_CONFIG"
+DEFAULT_CONFIG = Path("config.toml")
+_WINDOW = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Institution(_Strict):
+    name: str = "고객센터"
+    name_en: str = "Customer Center"
+    timezone: str = "Asia/Seoul"
+    privacy_retention: str = "처리 완료 후 3년"
+
+
+class Database(_Strict):
+    url: str = "sqlite+aiosqlite:///var/vocdesk.db"
+
+
+class HolidayOverride(_Strict):
+    date: date
+    reason: str = ""
+
+
+class Calendar(_Strict):
+    work_windows: list[str] = ["09:00-12:00", "13:00-18:00"]
+    extra_holidays: list[HolidayOverride] = []
+    removed_holidays: list[HolidayOverride] = []
+
+    @field_validator("work_windows")
+    @classmethod
+    def _windows(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("at least one working window is needed, e.g. \"09:00-12:00\"")
+        parsed = [_parse_window(w) for w in value]
+        for (s1, e1), (s2, _) in zip(parsed, parsed[1:], strict=False):
+            if not s1 < e1 <= s2:
+                raise ValueError("windows must be in order and must not overlap")
+        return value
+
+    def windows(self) -> tuple[tuple[time, time], ...]:
+        return tuple(_parse_window(w) for w in self.work_windows)
+
+
+def _parse_window(text: str) -> tuple[time, time]:
+    m = _WINDOW.match(text.strip())
+    if not m:
+        raise ValueError(f"{text!r} is not a window like \"09:00-12:00\"")
+    h1, m1, h2, m2 = (int(g) for g in m.groups())
+    try:
+        start, end = time(h1, m1), time(h2, m2)
+    except ValueError as exc:
+        raise ValueError(f"{text!r}: {exc}") from None
+    if not start < end:
+        raise ValueError(f"{text!r}: the window must end after it starts")
+    return start, end
+
+
+class Policy(_Strict):
+    """A deadline policy: ``period`` in ``unit`` under ``regime`` (민원처리법 제19조 or 민법)."""
+
+    period: int = Field(default=1, ge=0, le=366)
+    unit: Unit = Unit.DAYS
+    regime: Regime = Regime.MINWON
+    label: str = ""
+
+    def to_period(self) -> Period:
+        return Period(self.period if self.unit is not Unit.IMMEDIATE else 0, self.unit, self.regime)
+
+
+class Department(_Strict):
+    name: str
+    name_en: str = ""
+    slack_channel: str = ""
+
+
+class IntentMeta(_Strict):
+    voc_type: VocType
+    policy: str
+    department: str = ""
+    remedy: str = ""
+    label: str = ""
+    label_en: str = ""
+
+
+class Dialogue(_Strict):
+    max_text_chars: int = Field(default=4000, ge=100, le=100_000)
+    confirm_threshold: float = Field(default=0.55, ge=0.0, le=1.0)
+    margin: float = Field(default=0.15, ge=0.0, le=1.0)
+    max_failures: int = Field(default=2, ge=1, le=10)
+    ask_contact: bool = True
+
+
+class Classifier(_Strict):
+    intents_dir: str = "intents"
+    cache_dir: str = "var/model"
+
+
+class Telegram(_Strict):
+    base_url: str = "https://api.telegram.org/bot"
+    mode: Literal["polling", "webhook"] = "polling"
+    webhook_url: str = ""
+    poll_timeout: int = Field(default=10, ge=0, le=50)
+
+
+class Settings(_Strict):
+    institution: Institution = Institution()
+    database: Database = Database()
+    calendar: Calendar = Calendar()
+    dialogue: Dialogue = Dialogue()
+    classifier: Classifier = Classifier()
+    telegram: Telegram = Telegram()
+    desk_department: str = "voc_desk"
+    policies: dict[str, Policy] = {}
+    departments: dict[str, Department] = {}
+    intents: dict[str, IntentMeta] = {}
+
+    @model_validator(mode="after")
+    def _references(self) -> Settings:
+        if self.desk_department not in self.departments:
+            raise ValueError(f"desk_department {self.desk_department!r} is not in [departments]")
+        for name, meta in self.intents.items():
+            if name in DIALOGUE_INTENTS:
+                raise ValueError(f"intents.{name}: {name!r} is a dialogue intent and opens no ticket")
+            if meta.policy not in self.policies:
+                raise ValueError(f"intents.{name}.policy: no policy {meta.policy!r} in [policies]")
+            if meta.department and meta.department not in self.departments:
+                raise ValueError(f"intents.{name}.department: no department {meta.department!r}")
+        return self
+
+
+Secret = Annotated[str, "from the environment"]
+
+
+class AppConfig(BaseModel):
+    """Settings from the file plus what came from the environment and where the file was."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    settings: Settings
+    path: Path
+    telegram_token: Secret = ""
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.parent
+
+    def resolve(self, relative: str) -> Path:
+        p = Path(relative)
+        return p if p.is_absolute() else self.base_dir / p
+
+    @property
+    def database_url(self) -> str:
+        """The database URL; a relative SQLite path is taken relative to the config file."""
+        url = self.settings.database.url
+        prefix = "sqlite+aiosqlite:///"
+        if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
+            return prefix + str(self.resolve(url[len(prefix):]))
+        return url
+
+
+def config_path(explicit: str | Path | None, environ: Mapping[str, str]) -> Path:
+    if explicit:
+        return Path(explicit)
+    if environ.get(CONFIG_ENV):
+        return Path(environ[CONFIG_ENV])
+    return DEFAULT_CONFIG
+
+
+def load_config(path: str | Path, environ: Mapping[str, str]) -> AppConfig:
+    """Read and validate ``path``; raise ``ConfigError`` naming the file and key on any problem."""
+    p = Path(path)
+    try:
+        raw = tomllib.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(str(p), "", "config file not found (use --config PATH or VOCDESK_CONFIG)") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(str(p), "", f"cannot read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(p), "", f"not valid TOML: {exc}") from None
+    try:
+        settings = Settings.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = ".".join(str(part) for part in err["loc"])
+        message = err["msg"]
+        if err["type"] == "extra_forbidden":
+            message = "unknown key (check the spelling)"
+        raise ConfigError(str(p), key, message) from None
+    return AppConfig(
+        settings=settings,
+        path=p.resolve(),
+        telegram_token=environ.get("TELEGRAM_BOT_TOKEN", ""),
+    )

@@ -1,0 +1,76 @@
+"""The vocdesk error tree: small, data-carrying, translated at the edges."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class VocdeskError(Exception):
+    """Base of every error vocdesk raises on purpose; the CLI prints it without a traceback."""
+
+
+@dataclass
+class ConfigError(VocdeskError):
+    """A configuration file or value is wrong; names the file and the key."""
+
+    file: str
+    key: str
+    problem: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}: {self.key}" if self.key else self.file
+        return f"{where}: {self.problem}"
+
+
+@dataclass
+class IntentFileError(VocdeskError):
+    """An intent file (Rasa NLU YAML) cannot be used; names the file and line."""
+
+    file: str
+    line: int | None
+    problem: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.problem}"
+
+
+@dataclass
+class IllegalTransition(VocdeskError):
+    """A lifecycle action that the ticket's current status does not allow."""
+
+    number: str
+    status: str
+    action: str
+
+    def __str__(self) -> str:
+        return f"ticket {self.number}: cannot {self.action} while {self.status}"
+
+
+@dataclass
+class ExtensionRefused(VocdeskError):
+    """An extension that 민원처리법 시행령 제21조 does not allow."""
+
+    number: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"ticket {self.number}: extension refused: {self.problem}"
+
+
+@dataclass
+class TicketNotFound(VocdeskError):
+    number: str
+
+    def __str__(self) -> str:
+        return f"no ticket {self.number}"
+
+
+@dataclass
+class InputRejected(VocdeskError):
+    """Customer or operator input that cannot be used as it is (empty, too long, unreadable)."""
+
+    problem: str
+
+    def __str__(self) -> str:
+        return self.problem

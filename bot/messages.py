@@ -1,0 +1,46 @@
+"""Channel-neutral messages: what a channel adapter gives the dialogue and gets back."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+_KEEP = {"\n", "\t"}
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One customer message. ``choice`` is the id of a button the customer pressed;
+    ``message_key`` makes a redelivered message (webhook retry, replayed update) a no-op."""
+
+    channel: str
+    user_id: str
+    text: str = ""
+    choice: str | None = None
+    display_name: str = ""
+    locale: str | None = None
+    message_key: str | None = None
+
+
+@dataclass(frozen=True)
+class Choice:
+    id: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    choices: tuple[Choice, ...] = ()
+
+
+def clean_text(raw: str) -> str:
+    """NFC-normalised text without terminal escapes or control characters (newlines and tabs kept), trimmed."""
+    text = unicodedata.normalize("NFC", _ANSI.sub("", raw))
+    text = "".join(
+        ch for ch in text
+        if ch in _KEEP or unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co", "Cn")
+    )
+    return text.strip()
