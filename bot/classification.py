@@ -69,3 +69,10 @@ class Classification:
 
 class Classifier(Protocol):
     def classify(self, text: str) -> Classification: ...
+
+
+class NullClassifier:
+    """Understands nothing; for commands that never classify (ticket listings, staff actions)."""
+
+    def classify(self, text: str) -> Classification:
+        return Classification("out_of_scope", None, 0.0)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from itertools import pairwise
 from collections.abc import Mapping
 from datetime import date, time
 from pathlib import Path
@@ -55,7 +56,7 @@ class Calendar(_Strict):
         if not value:
             raise ValueError("at least one working window is needed, e.g. \"09:00-12:00\"")
         parsed = [_parse_window(w) for w in value]
-        for (s1, e1), (s2, _) in zip(parsed, parsed[1:], strict=False):
+        for (s1, e1), (s2, _) in pairwise(parsed):
             if not s1 < e1 <= s2:
                 raise ValueError("windows must be in order and must not overlap")
         return value

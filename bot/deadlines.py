@@ -38,7 +38,13 @@ class Regime(StrEnum):
     CIVIL = "civil"  # 민법 제157·159–161조: first day excluded, calendar days, roll off Sat/공휴일
 
 
-_KOREAN_UNIT = {Unit.HOURS: "근무시간", Unit.DAYS: "일", Unit.WEEKS: "주", Unit.MONTHS: "개월", Unit.YEARS: "년"}
+_KOREAN_UNIT = {
+    Unit.HOURS: "근무시간",
+    Unit.DAYS: "일",
+    Unit.WEEKS: "주",
+    Unit.MONTHS: "개월",
+    Unit.YEARS: "년",
+}
 _CIVIL_UNITS = frozenset({Unit.DAYS, Unit.WEEKS, Unit.MONTHS, Unit.YEARS})
 
 
@@ -69,11 +75,9 @@ class Period:
     @property
     def counts_in_hours(self) -> bool:
         """True when 법 제19조① counts the period in working hours from the 접수 instant."""
-        if self.unit in (Unit.IMMEDIATE, Unit.HOURS):
-            return True
-        return (
-            self.unit is Unit.DAYS and self.regime is Regime.MINWON and self.amount <= _HOURS_REGIME_MAX_DAYS
-        )
+        if self.unit is Unit.DAYS:
+            return self.regime is Regime.MINWON and self.amount <= _HOURS_REGIME_MAX_DAYS
+        return self.unit in (Unit.IMMEDIATE, Unit.HOURS)
 
     def working_hours(self, calendar: WorkCalendar) -> float:
         """Length in working hours of an hour-counted period (1 day = ``calendar.hours_per_day``)."""
@@ -98,9 +102,7 @@ class Interval:
             if t is not None and t.utcoffset() is None:
                 raise ValueError(f"pause boundary {t.isoformat()} must be timezone-aware")
         if self.end is not None and self.end < self.start:
-            raise ValueError(
-                f"pause ends ({self.end.isoformat()}) before it starts ({self.start.isoformat()})"
-            )
+            raise ValueError(f"pause ends ({self.end.isoformat()}) before it starts ({self.start})")
 
 
 @dataclass(frozen=True)
@@ -183,8 +185,10 @@ def extend(deadline: Deadline, extension: Period, calendar: WorkCalendar) -> Dea
 
 
 def _closed_spans(paused: Sequence[Interval], open_end: datetime) -> list[tuple[datetime, datetime]]:
-    """Pauses as closed spans, open ones ending at ``open_end``, merged so overlaps count once."""
-    spans = sorted((p.start, p.end if p.end is not None else max(p.start, open_end)) for p in paused)
+    """Pauses as closed spans, open ones ending at ``open_end`` (ignored if not yet begun), merged so
+    overlaps count once."""
+    ends = [(p.start, p.end if p.end is not None else open_end) for p in paused]
+    spans = sorted((start, end) for start, end in ends if end >= start)
     merged: list[tuple[datetime, datetime]] = []
     for start, end in spans:
         if merged and start <= merged[-1][1]:

@@ -18,7 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.errors import VocdeskError
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
-_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg", "postgres": "postgresql+asyncpg"}
+_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg", "postgres": "postgresql+asyncpg",
+}
 _SUPPORTED = frozenset({"sqlite+aiosqlite", "postgresql+asyncpg"})
 
 
@@ -34,7 +36,7 @@ class UnsupportedDatabase(VocdeskError):
 
 
 def normalize_url(url: str) -> URL:
-    """The URL with its async driver (``sqlite://`` → ``sqlite+aiosqlite://``, ``postgresql://`` → asyncpg)."""
+    """``url`` with its async driver: ``sqlite://`` → aiosqlite, ``postgresql://`` → asyncpg."""
     try:
         parsed = make_url(url)
     except ArgumentError:

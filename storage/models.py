@@ -1,10 +1,12 @@
-"""Tables (SQLAlchemy 2 typed declarative). No relationships: repositories load what they need
-explicitly, so nothing can lazy-load. Keep ``migrations/versions`` in step (a test compares them)."""
+"""Tables (SQLAlchemy 2 typed declarative) and the explicit mapping between rows and domain objects.
+
+No relationships: repositories load what they need explicitly, so nothing can lazy-load.
+Keep ``migrations/versions`` in step (a test compares the migrated schema with these models)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -21,6 +23,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
+
+from bot.classification import VocType
+from bot.customers import Customer
+from bot.deadlines import Interval, Period, Regime, Unit
+from bot.tickets import Action, Extension, ExtensionReason, Status, Ticket, TicketEvent
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -54,7 +61,9 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {datetime: UtcDateTime(), dict[str, Any]: JSON(), list[Any]: JSON()}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UtcDateTime(), dict[str, Any]: JSON(), list[Any]: JSON(),
+    }
 
 
 class CustomerRow(Base):
@@ -168,3 +177,79 @@ class InboundMessageRow(Base):
     channel: Mapped[str] = mapped_column(String(32))
     key: Mapped[str] = mapped_column(String(255))
     received_at: Mapped[datetime]
+
+
+# Rows ⇄ domain objects, by hand (enums as their values, datetimes in JSON as UTC ISO 8601).
+
+
+def _iso(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat()
+
+
+def _instant(text: str) -> datetime:
+    return datetime.fromisoformat(text).astimezone(UTC)
+
+
+def ticket_values(t: Ticket) -> dict[str, Any]:
+    return {
+        "customer_id": t.customer_id, "channel": t.channel, "voc_type": t.voc_type.value,
+        "intent": t.intent, "department": t.department, "text": t.text, "received_at": t.received_at,
+        "due_at": t.due_at, "due_date_only": t.due_date_only, "policy_amount": t.policy.amount,
+        "policy_unit": t.policy.unit.value, "policy_regime": t.policy.regime.value,
+        "status": t.status.value, "assignee": t.assignee, "contact_phone": t.contact_phone,
+        "confidence": t.confidence, "answer": t.answer,
+        "pauses": [{"start": _iso(p.start), "end": p.end and _iso(p.end)} for p in t.pauses],
+        "extensions": [{
+            "amount": e.period.amount, "unit": e.period.unit.value, "regime": e.period.regime.value,
+            "reason": e.reason.value, "detail": e.detail, "consent": e.consent, "at": _iso(e.at),
+        } for e in t.extensions],
+    }
+
+
+def ticket_from_row(row: TicketRow, events: list[TicketEvent]) -> Ticket:
+    return Ticket(
+        customer_id=row.customer_id, channel=row.channel, voc_type=VocType(row.voc_type),
+        intent=row.intent, department=row.department, text=row.text, received_at=row.received_at,
+        policy=Period(row.policy_amount, Unit(row.policy_unit), Regime(row.policy_regime)),
+        due_at=row.due_at, due_date_only=row.due_date_only, number=row.number,
+        status=Status(row.status), assignee=row.assignee, contact_phone=row.contact_phone,
+        confidence=row.confidence, answer=row.answer,
+        pauses=[Interval(_instant(p["start"]), p["end"] and _instant(p["end"])) for p in row.pauses],
+        extensions=[Extension(
+            Period(e["amount"], Unit(e["unit"]), Regime(e["regime"])), ExtensionReason(e["reason"]),
+            e["detail"], e["consent"], _instant(e["at"]),
+        ) for e in row.extensions],
+        events=events, id=row.id,
+    )
+
+
+def event_values(ticket_id: int | None, e: TicketEvent) -> dict[str, Any]:
+    return {
+        "ticket_id": ticket_id, "at": e.at, "actor": e.actor, "action": e.action.value,
+        "from_status": e.from_status.value if e.from_status else None, "to_status": e.to_status.value,
+        "reason": e.reason, "data": e.data,
+    }
+
+
+def event_from_row(row: TicketEventRow) -> TicketEvent:
+    return TicketEvent(
+        at=row.at, actor=row.actor, action=Action(row.action),
+        from_status=Status(row.from_status) if row.from_status else None,
+        to_status=Status(row.to_status), reason=row.reason, data=dict(row.data),
+    )
+
+
+def customer_from_row(row: CustomerRow) -> Customer:
+    return Customer(
+        channel=row.channel, external_id=row.external_id, display_name=row.display_name,
+        locale=row.locale, consent_at=row.consent_at, consent_version=row.consent_version,
+        phone=row.phone, id=row.id,
+    )
+
+
+def outbox_item(row: OutboxRow) -> dict[str, Any]:
+    return {
+        "id": row.id, "kind": row.kind, "payload": row.payload, "dedupe_key": row.dedupe_key,
+        "created_at": row.created_at, "available_at": row.available_at, "attempts": row.attempts,
+        "last_error": row.last_error, "claimed_until": row.claimed_until,
+    }

@@ -168,6 +168,13 @@ def test_day_regime_open_pause_runs_until_now() -> None:
     assert compute_due(received, SEVEN_DAYS, CAL, paused=[pause]) == end_of(2026, 10, 12)
 
 
+def test_open_pause_that_has_not_begun_changes_nothing() -> None:
+    received, pause = kst(2026, 9, 22, 10), Interval(kst(2026, 9, 29, 10))
+    assert compute_due(received, SEVEN_DAYS, CAL, paused=[pause], now=kst(2026, 9, 28, 9)) == end_of(
+        2026, 10, 2
+    )
+
+
 def test_hour_regime_pause_adds_consumed_working_time() -> None:
     received, pause = kst(2027, 2, 5, 16, 30), Interval(kst(2027, 2, 10, 10), kst(2027, 2, 10, 15))
     assert compute_due(received, THREE_DAYS, CAL, paused=[pause]) == at(2027, 2, 15, 11, 30)

@@ -6,6 +6,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.workcalendar import WorkCalendar
 
@@ -177,3 +179,57 @@ def test_calendar_is_hashable_and_comparable() -> None:
     assert WorkCalendar.build() == CAL
     assert hash(WorkCalendar.build()) == hash(CAL)
     assert WorkCalendar.build(extra_holidays=[date(2026, 10, 1)]) != CAL
+
+
+# ----- properties: the indexed arithmetic agrees with the reference's day-by-day pseudo-code -------------
+
+PROPERTY_SETTINGS = settings(max_examples=200, deadline=None)
+INSTANTS = st.datetimes(datetime(2025, 1, 1), datetime(2028, 6, 30), timezones=st.just(KST))
+DAYS = st.dates(date(2025, 1, 1), date(2028, 6, 30))
+
+
+def _reference_add(cal: WorkCalendar, t: datetime, hours: timedelta) -> datetime:
+    """Reference §6 ``add_working_hours``, walking day by day."""
+    remaining, cursor = hours, t.astimezone(KST)
+    day = cursor.date()
+    while True:
+        if cal.is_working_day(day):
+            for start, end in cal.windows:
+                window_end = datetime.combine(day, end, tzinfo=KST)
+                if window_end <= cursor:
+                    continue
+                begin = max(cursor, datetime.combine(day, start, tzinfo=KST))
+                if remaining <= window_end - begin:
+                    return begin + remaining
+                remaining -= window_end - begin
+                cursor = window_end
+        day += timedelta(days=1)
+        cursor = datetime.combine(day, time(), tzinfo=KST)
+
+
+@PROPERTY_SETTINGS
+@given(INSTANTS, st.integers(1, 60 * 60 * 8 * 30))
+def test_add_working_hours_matches_the_day_by_day_walk(start: datetime, seconds: int) -> None:
+    hours = timedelta(seconds=seconds)
+    assert CAL.add_working_hours(start, hours) == _reference_add(CAL, start, hours)
+
+
+@PROPERTY_SETTINGS
+@given(INSTANTS, st.integers(1, 60 * 8 * 30))
+def test_working_time_between_inverts_add_working_hours(start: datetime, minutes: int) -> None:
+    hours = timedelta(minutes=minutes)
+    assert CAL.working_time_between(start, CAL.add_working_hours(start, hours)) == hours
+
+
+@PROPERTY_SETTINGS
+@given(DAYS, st.integers(1, 400))
+def test_nth_working_day_matches_stepping(first: date, n: int) -> None:
+    day = first
+    while not CAL.is_working_day(day):
+        day += timedelta(days=1)
+    for _ in range(n - 1):
+        day += timedelta(days=1)
+        while not CAL.is_working_day(day):
+            day += timedelta(days=1)
+    assert CAL.nth_working_day(first, n) == day
+    assert CAL.working_days_between(first, day) == n

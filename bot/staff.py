@@ -1,0 +1,86 @@
+"""What staff do to a ticket, each in one unit of work with its outbox row (transactional outbox)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.clock import Clock
+from bot.deadlines import Period
+from bot.errors import InputRejected, TicketNotFound
+from bot.ports import UnitOfWorkFactory
+from bot.tickets import ExtensionReason, Ticket, TicketEvent
+from bot.workcalendar import WorkCalendar
+
+
+@dataclass(frozen=True)
+class StaffAction:
+    action: str
+    actor: str
+    reason: str = ""
+    assignee: str = ""
+    department: str = ""
+    answer: str = ""
+    extension: Period | None = None
+    extension_reason: ExtensionReason | None = None
+    consent: bool = False
+
+
+class Staff:
+    def __init__(self, uow: UnitOfWorkFactory, calendar: WorkCalendar, clock: Clock,
+                 departments: frozenset[str]) -> None:
+        self.uow, self.calendar, self.clock, self.departments = uow, calendar, clock, departments
+
+    async def act(self, number: str, cmd: StaffAction) -> Ticket:
+        """Apply ``cmd`` to ticket ``number``; raises ``IllegalTransition`` / ``ExtensionRefused``."""
+        now = self.clock.now()
+        async with self.uow() as uow:
+            ticket = await uow.tickets.get(number)
+            if ticket is None:
+                raise TicketNotFound(number)
+            event = self._apply(ticket, cmd, now)
+            await uow.tickets.save(ticket)
+            await uow.outbox.put(f"ticket_{event.action.value}", {
+                "number": number, "at": now.isoformat(), "status": ticket.status.value,
+                "due_at": ticket.due_at.isoformat(), "reason": event.reason,
+            }, dedupe_key=f"{number}:{len(ticket.events)}")
+            await uow.commit()
+        return ticket
+
+    def _apply(self, t: Ticket, cmd: StaffAction, now: datetime) -> TicketEvent:
+        handler = _HANDLERS.get(cmd.action)
+        if handler is None:
+            raise InputRejected(f"unknown action {cmd.action!r}; one of {', '.join(_HANDLERS)}")
+        if cmd.action == "transfer" and cmd.department not in self.departments:
+            raise InputRejected(f"unknown department {cmd.department!r}; one of {sorted(self.departments)}")
+        return handler(t, cmd, now, self.calendar)
+
+
+_Handler = Callable[[Ticket, StaffAction, datetime, WorkCalendar], TicketEvent]
+_HANDLERS: dict[str, _Handler] = {
+    "assign": lambda t, c, now, cal: t.assign(now, c.actor, _need(c.assignee, "--assignee")),
+    "start": lambda t, c, now, cal: t.start(now, c.actor),
+    "request-supplement": lambda t, c, now, cal: t.request_supplement(
+        now, c.actor, _need(c.reason, "--reason"),
+    ),
+    "supplement": lambda t, c, now, cal: t.supplement(now, c.actor, cal, c.reason),
+    "extend": lambda t, c, now, cal: t.extend(
+        now, c.actor, cal, period=c.extension or t.policy,
+        reason=c.extension_reason or ExtensionReason.COMPARABLE, detail=_need(c.reason, "--reason"),
+        consent=c.consent,
+    ),
+    "transfer": lambda t, c, now, cal: t.transfer(now, c.actor, c.department, _need(c.reason, "--reason")),
+    "answer": lambda t, c, now, cal: t.answer_with(now, c.actor, _need(c.answer, "--answer")),
+    "close": lambda t, c, now, cal: t.close(now, c.actor, c.reason),
+    "reopen": lambda t, c, now, cal: t.reopen(now, c.actor, _need(c.reason, "--reason")),
+    "withdraw": lambda t, c, now, cal: t.withdraw(now, c.actor, c.reason),
+    "note": lambda t, c, now, cal: t.note(now, c.actor, _need(c.reason, "--reason")),
+}
+ACTIONS = tuple(_HANDLERS)
+
+
+def _need(value: str, option: str) -> str:
+    if not value.strip():
+        raise InputRejected(f"{option} is required for this action")
+    return value.strip()

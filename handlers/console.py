@@ -1,0 +1,49 @@
+"""The terminal chat: one customer line per input line, the bot's replies on stdout.
+
+Works interactively and with piped stdin, so a conversation can be scripted. Choices are
+numbered; the customer answers with the number (or the label).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TextIO
+
+from bot.messages import Inbound, Reply
+
+CHANNEL = "console"
+
+
+def render(replies: list[Reply]) -> str:
+    """Replies as terminal text, each choice numbered."""
+    lines: list[str] = []
+    for reply in replies:
+        lines.append(reply.text)
+        lines.extend(f"  {i}) {choice.label}" for i, choice in enumerate(reply.choices, 1))
+    return "\n".join(lines)
+
+
+async def run_console(
+    handle: Callable[[Inbound], Awaitable[list[Reply]]], stdin: TextIO, stdout: TextIO, *,
+    user_id: str, interactive: bool,
+) -> int:
+    """Feed stdin lines to the dialogue until end of input; returns how many lines were handled."""
+    if interactive:
+        stdout.write("vocdesk 터미널 상담 — 메시지를 입력하세요 (/help 도움말, Ctrl-D 종료)\n")
+    handled = 0
+    while True:
+        if interactive:
+            stdout.write("> ")
+            stdout.flush()
+        line = await asyncio.to_thread(stdin.readline)
+        if not line:
+            return handled
+        replies = await handle(Inbound(CHANNEL, user_id, text=line.rstrip("\r\n")))
+        handled += 1
+        out = render(replies)
+        if out:
+            stdout.write(out + "\n")
+        if not interactive:
+            stdout.write("\n")
+        stdout.flush()
