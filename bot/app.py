@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from storage.migrate import upgrade
+
 from bot.classification import Classifier
 from bot.clock import Clock, SystemClock
 from bot.config import AppConfig, Settings
 from bot.dialogue import Dialogue, DialogueDeps
 from bot.routing import RoutingTable
 from bot.workcalendar import WorkCalendar
-from storage.migrate import upgrade
 from storage.uow import Database
 
 

@@ -10,7 +10,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-import click
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -252,18 +251,9 @@ _mount_optional()
 
 
 def main() -> None:
-    """Entry point of the ``vocdesk`` console script."""
-    err = Console(stderr=True, soft_wrap=True)
+    """Entry point of the ``vocdesk`` console script: usage errors are typer's, ours are one line."""
     try:
-        app(standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except (click.Abort, KeyboardInterrupt):
-        err.print("interrupted")
-        sys.exit(130)
+        app()
     except VocdeskError as exc:
-        err.print(f"error: {exc}", highlight=False, markup=False)
+        Console(stderr=True, soft_wrap=True).print(f"error: {exc}", highlight=False, markup=False)
         sys.exit(2)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import re
 import tomllib
-from itertools import pairwise
 from collections.abc import Mapping
 from datetime import date, time
+from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Literal
 

@@ -16,12 +16,12 @@ from bot.workcalendar import WorkCalendar
 from tests.fakes import KST, ScriptedClassifier, Store, classification, fake_uow_factory
 
 ROOT = Path(__file__).resolve().parents[2]
-C, I, S = VocType.COMPLAINT, VocType.INQUIRY, VocType.SUGGESTION
+C, Q, S = VocType.COMPLAINT, VocType.INQUIRY, VocType.SUGGESTION
 
 TABLE = {
     "불친절": classification("unfriendly_service", C, 0.91, ("other_complaint", C, 0.05)),
     "rude": classification("unfriendly_service", C, 0.88, ("other_complaint", C, 0.07)),
-    "애매": classification("procedure_question", I, 0.41, ("delay_complaint", C, 0.38),
+    "애매": classification("procedure_question", Q, 0.41, ("delay_complaint", C, 0.38),
                          ("improvement_proposal", S, 0.12)),
     "안녕": classification("greet", None, 0.95),
     "상담원": classification("human_handoff", None, 1.0, source="rule"),

@@ -1,0 +1,49 @@
+"""Alembic environment for vocdesk.
+
+``storage.migrate`` hands over an open connection (``config.attributes["connection"]``); the alembic
+CLI gets a URL and this module opens its own async engine. Importing this module outside alembic does
+nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from alembic import context
+from sqlalchemy.engine import Connection
+
+from storage.db import make_engine
+from storage.models import Base
+
+
+def _run_on(connection: Connection) -> None:
+    context.configure(connection=connection, target_metadata=Base.metadata, compare_type=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def _run_with_engine(url: str) -> None:
+    engine = make_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(_run_on)
+    finally:
+        await engine.dispose()
+
+
+def run() -> None:
+    config = context.config
+    connection = config.attributes.get("connection")
+    url = config.get_main_option("sqlalchemy.url") or ""
+    if connection is not None:
+        _run_on(connection)
+    elif context.is_offline_mode():
+        context.configure(url=url, target_metadata=Base.metadata, literal_binds=True)
+        with context.begin_transaction():
+            context.run_migrations()
+    else:
+        asyncio.run(_run_with_engine(url))
+
+
+if getattr(context, "config", None) is not None:  # only set while alembic runs this file
+    run()
