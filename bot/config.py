@@ -163,6 +163,7 @@ class AppConfig(BaseModel):
     settings: Settings
     path: Path
     telegram_token: Secret = ""
+    telegram_webhook_secret: Secret = ""
 
     @property
     def base_dir(self) -> Path:
@@ -214,4 +215,5 @@ def load_config(path: str | Path, environ: Mapping[str, str]) -> AppConfig:
         settings=settings,
         path=p.resolve(),
         telegram_token=environ.get("TELEGRAM_BOT_TOKEN", ""),
+        telegram_webhook_secret=environ.get("TELEGRAM_WEBHOOK_SECRET", ""),
     )

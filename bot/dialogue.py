@@ -270,7 +270,7 @@ class _Turn:
 
     async def on_choice(self, cid: str) -> None:
         kind, _, value = cid.partition(":")
-        draft = self.state.data.get("draft")
+        draft: dict[str, Any] = self.state.data.get("draft") or {}
         if kind in ("confirm", "pick", "type", "contact", "append") and not draft:
             self.state.step = IDLE
             self.say("ask_text")
