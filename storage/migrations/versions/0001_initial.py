@@ -9,6 +9,8 @@ Create Date: 2026-05-20
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -23,7 +25,7 @@ def _id() -> sa.Column[int]:
     return sa.Column("id", sa.Integer(), nullable=False)
 
 
-def _at(name: str, *, nullable: bool = False) -> sa.Column[sa.DateTime]:
+def _at(name: str, *, nullable: bool = False) -> sa.Column[datetime]:
     return sa.Column(name, sa.DateTime(timezone=True), nullable=nullable)
 
 
@@ -35,7 +37,7 @@ def _text(name: str, *, nullable: bool = False) -> sa.Column[str]:
     return sa.Column(name, sa.Text(), nullable=nullable)
 
 
-def _json(name: str) -> sa.Column[sa.JSON]:
+def _json(name: str) -> sa.Column[Any]:
     return sa.Column(name, sa.JSON(), nullable=False)
 
 
