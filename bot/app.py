@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from storage.migrate import upgrade
-
 from bot.classification import Classifier
 from bot.clock import Clock, SystemClock
 from bot.config import AppConfig, Settings
 from bot.dialogue import Dialogue, DialogueDeps
 from bot.routing import RoutingTable
 from bot.workcalendar import WorkCalendar
+from storage.migrate import upgrade
 from storage.uow import Database
 
 
@@ -38,11 +37,11 @@ class App:
         await self.database.close()
 
 
-async def open_database(config: AppConfig, *, migrate: bool = True) -> Database:
+async def open_database(config: AppConfig, *, clock: Clock | None = None, migrate: bool = True) -> Database:
     """The database of ``config``, migrated to the newest schema, with departments synced from config."""
     if migrate:
         await upgrade(config.database_url)
-    database = Database(config.database_url)
+    database = Database.from_url(config.database_url, clock=clock)
     await database.sync_departments(config.settings.departments)
     return database
 
@@ -58,7 +57,7 @@ async def bootstrap(config: AppConfig, *, clock: Clock | None = None,
     settings = config.settings
     calendar = build_calendar(settings)
     routing = RoutingTable.from_settings(settings)
-    database = await open_database(config, migrate=migrate)
+    database = await open_database(config, clock=clock, migrate=migrate)
     dialogue = Dialogue(DialogueDeps(
         uow=database.uow, classifier=classifier, routing=routing, calendar=calendar, clock=clock,
         settings=settings,

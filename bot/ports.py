@@ -61,11 +61,20 @@ class InboundRepository(Protocol):
 
 
 class UnitOfWork(Protocol):
-    tickets: TicketRepository
-    customers: CustomerRepository
-    conversations: ConversationRepository
-    outbox: OutboxRepository
-    inbound: InboundRepository
+    @property
+    def tickets(self) -> TicketRepository: ...
+
+    @property
+    def customers(self) -> CustomerRepository: ...
+
+    @property
+    def conversations(self) -> ConversationRepository: ...
+
+    @property
+    def outbox(self) -> OutboxRepository: ...
+
+    @property
+    def inbound(self) -> InboundRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -65,11 +65,13 @@ def word_key(word: str) -> str:
 class Morphology:
     """Kiwi morphemes (``form/TAG``) of a normalized text, eojeol by eojeol, memoised."""
 
-    def __init__(self, lexicon: Lexicon | None = None, kiwi: Any = None, *, new_words: int = NEW_WORDS):
+    def __init__(
+        self, lexicon: Lexicon | None = None, *, memo: dict[str, tuple[str, ...]] | None = None,
+        new_words: int = NEW_WORDS,
+    ):
         self._lexicon: Lexicon = lexicon or {}
-        self._kiwi = kiwi
         self._new_words = new_words
-        self._seen: dict[str, tuple[str, ...]] = {}
+        self.memo: dict[str, tuple[str, ...]] = {} if memo is None else memo
 
     def morphemes(self, normalized: str) -> list[str]:
         out: list[str] = []
@@ -92,17 +94,15 @@ class Morphology:
 
     def analyse(self, key: str) -> tuple[str, ...]:
         """The kept morphemes of one eojeol, from Kiwi (remembered, up to 200,000 eojeols)."""
-        found = self._seen.get(key)
+        found = self.memo.get(key)
         if found is None:
-            if self._kiwi is None:
-                self._kiwi = shared_kiwi()
-            tokens = self._kiwi.tokenize(key)
+            tokens = shared_kiwi().tokenize(key)
             found = tuple(
                 f"{t.form}/{tag}" for t in tokens if (tag := str(t.tag).split("-")[0]) in KEEP_TAGS
             )
-            if len(self._seen) >= 200_000:
-                self._seen.clear()
-            self._seen[key] = found
+            if len(self.memo) >= 200_000:
+                self.memo.clear()
+            self.memo[key] = found
         return found
 
     def lexicon_for(self, texts: Iterable[str]) -> dict[str, tuple[str, ...]]:

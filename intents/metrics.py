@@ -21,17 +21,18 @@ def report(gold: Sequence[str], predicted: Sequence[str], *, macro_over: Iterabl
     pairs = Counter(zip(gold, predicted, strict=True))
     gold_n, pred_n = Counter(gold), Counter(predicted)
     per_class: dict[str, dict[str, float | int]] = {}
+    f1_of: dict[str, float] = {}
     for label in seen:
         hit = pairs[(label, label)]
         precision = hit / pred_n[label] if pred_n[label] else 0.0
         recall = hit / gold_n[label] if gold_n[label] else 0.0
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        f1 = f1_of[label] = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
         per_class[label] = {
             "precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4),
             "support": gold_n[label],
         }
     wanted = set(seen) if macro_over is None else set(macro_over) & set(seen)
-    f1s = [float(per_class[label]["f1"]) for label in seen if label in wanted]
+    f1s = [f1_of[label] for label in seen if label in wanted]
     correct = sum(n for (g, p), n in pairs.items() if g == p)
     return {
         "n": len(gold),

@@ -37,8 +37,8 @@ class LinearModel:
     platt_b: Floats
     lexicon: dict[str, tuple[str, ...]]
 
-    def morphology(self) -> Morphology:
-        return Morphology(self.lexicon)
+    def morphology(self, memo: dict[str, tuple[str, ...]] | None = None) -> Morphology:
+        return Morphology(self.lexicon, memo=memo)
 
     def probabilities(self, morphemes: Sequence[str], grams: Sequence[str]) -> Floats:
         """Calibrated probability of each label (same order as ``labels``); sums to 1."""

@@ -6,6 +6,7 @@ creates its folder).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,8 +60,13 @@ def make_engine(url: str) -> AsyncEngine:
     if parsed.drivername == "sqlite+aiosqlite":
         return _sqlite_engine(parsed)
     return create_async_engine(
-        parsed, pool_size=5, max_overflow=10, pool_timeout=30, pool_pre_ping=True, pool_recycle=1800,
+        parsed, json_serializer=_json_dumps, pool_size=5, max_overflow=10, pool_timeout=30,
+        pool_pre_ping=True, pool_recycle=1800,
     )
+
+
+def _json_dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)  # Korean stays readable in the database
 
 
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -72,7 +78,7 @@ def _sqlite_engine(url: URL) -> AsyncEngine:
     in_memory = database in ("", ":memory:") or database.startswith("file:")
     if not in_memory:
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url)
+    engine = create_async_engine(url, json_serializer=_json_dumps)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

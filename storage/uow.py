@@ -10,13 +10,6 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.clock import Clock, SystemClock
-from bot.ports import (
-    ConversationRepository,
-    CustomerRepository,
-    InboundRepository,
-    OutboxRepository,
-    TicketRepository,
-)
 from storage.db import make_engine, make_session_factory
 from storage.repositories import (
     DepartmentLike,
@@ -33,13 +26,11 @@ class SqlUnitOfWork:
     """One ``AsyncSession`` (and so one transaction) per ``async with``; leaving the block rolls back
     whatever was not committed and closes the session. Not to be shared between concurrent tasks."""
 
-    # Typed as the ports: bot.ports.UnitOfWork declares them as settable attributes, which mypy
-    # matches invariantly. ``outbox`` is a SqlOutboxRepository (claim, mark_delivered, mark_failed).
-    tickets: TicketRepository
-    customers: CustomerRepository
-    conversations: ConversationRepository
-    outbox: OutboxRepository
-    inbound: InboundRepository
+    tickets: SqlTicketRepository
+    customers: SqlCustomerRepository
+    conversations: SqlConversationRepository
+    outbox: SqlOutboxRepository
+    inbound: SqlInboundRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession], clock: Clock | None = None) -> None:
         self._session_factory = session_factory

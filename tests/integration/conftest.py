@@ -13,6 +13,7 @@ import os
 import secrets
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -20,6 +21,7 @@ import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
 
+from bot.clock import FixedClock
 from storage.migrate import upgrade
 from storage.uow import Database, SqlUnitOfWork
 
@@ -58,10 +60,9 @@ def pg_database() -> Iterator[str]:
     name = f"vocdesk_test_{secrets.token_hex(4)}"
     try:
         _run(_admin(admin_url, f'CREATE DATABASE "{name}"'))
-    except (OSError, asyncio.TimeoutError, asyncpg.PostgresError) as exc:
-        where = make_url(admin_url).render_as_string(hide_password=True)
-        message = f"PostgreSQL not reachable at {make_url(admin_url).host}:{make_url(admin_url).port}: " \
-                  f"{type(exc).__name__}: {exc} ({where})"
+    except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
+        server = make_url(admin_url)
+        message = f"PostgreSQL not reachable at {server.host}:{server.port}: {type(exc).__name__}: {exc}"
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
@@ -86,10 +87,16 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-async def database(database_url: str) -> AsyncIterator[Database]:
+def clock() -> FixedClock:
+    """The storage clock (created_at, default available_at, ...): 2026-09-21 10:00 KST."""
+    return FixedClock(datetime(2026, 9, 21, 1, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+async def database(database_url: str, clock: FixedClock) -> AsyncIterator[Database]:
     """The migrated database; the engine is disposed afterwards."""
     await upgrade(database_url)
-    db = Database.from_url(database_url)
+    db = Database.from_url(database_url, clock=clock)
     try:
         yield db
     finally:

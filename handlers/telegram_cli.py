@@ -1,0 +1,61 @@
+"""``vocdesk telegram``: run the Telegram bot by long polling until Ctrl-C (or SIGTERM)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+import typer
+from telegram.error import InvalidToken
+
+from bot.app import bootstrap
+from bot.clictx import app_config
+from bot.config import AppConfig
+from bot.errors import ConfigError
+from handlers.telegram import TelegramChannel, run_polling
+
+log = logging.getLogger("vocdesk.telegram")
+
+
+def telegram_command(ctx: typer.Context) -> None:
+    """Run the Telegram bot (long polling; needs TELEGRAM_BOT_TOKEN). Stop with Ctrl-C."""
+    config = app_config(ctx)
+    file = str(config.path)
+    if not config.telegram_token:
+        raise ConfigError(file, "TELEGRAM_BOT_TOKEN",
+                          "not set: export TELEGRAM_BOT_TOKEN=<the token @BotFather gave you>")
+    if config.settings.telegram.mode != "polling":
+        raise ConfigError(file, "telegram.mode", "'vocdesk telegram' polls; webhook mode is served by the "
+                                                 "HTTP server (set mode = \"polling\" to use this command)")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # its request lines carry the bot token
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve(config))
+
+
+async def _serve(config: AppConfig) -> None:
+    app = await bootstrap(config)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    signals = [s for s in (signal.SIGINT, signal.SIGTERM) if _on_signal(loop, s, stop)]
+    try:
+        channel = TelegramChannel.build(config, app.dialogue.handle)
+        log.info("polling %s (Ctrl-C stops)", config.settings.telegram.base_url)
+        await run_polling(channel, stop)
+    except InvalidToken:
+        raise ConfigError(str(config.path), "TELEGRAM_BOT_TOKEN", "Telegram rejected this token") from None
+    finally:
+        for s in signals:
+            loop.remove_signal_handler(s)
+        await app.aclose()
+    log.info("stopped")
+
+
+def _on_signal(loop: asyncio.AbstractEventLoop, sig: signal.Signals, stop: asyncio.Event) -> bool:
+    try:
+        loop.add_signal_handler(sig, stop.set)
+    except (NotImplementedError, RuntimeError):  # Windows, or not the main thread: Ctrl-C raises instead
+        return False
+    return True
