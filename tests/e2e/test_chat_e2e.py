@@ -79,7 +79,8 @@ def test_sla_due_prints_the_worked_example(vocdesk: Run) -> None:
 
 def test_bad_input_gets_clear_messages_and_loses_nothing(vocdesk: Run) -> None:
     huge = "가" * 100_000
-    chat = vocdesk("chat", stdin=f"안녕하세요\n1\n{huge}\n\x00\x07\x1b[2J\n\n창구 직원이 너무 불친절하게 응대했어요\n1\n1\n")
+    lines = ["안녕하세요", "1", huge, "\x00\x07\x1b[2J", "", "창구 직원이 너무 불친절하게 응대했어요", "1", "1"]
+    chat = vocdesk("chat", stdin="\n".join(lines) + "\n")
     assert chat.returncode == 0, chat.stderr
     assert "너무 깁니다(100,000자)" in chat.stdout
     assert "비어 있습니다" in chat.stdout
