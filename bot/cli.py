@@ -240,14 +240,17 @@ def tickets_act(
     _run(go())
 
 
-def _mount_optional() -> None:
+def _mount_commands() -> None:
+    """Commands whose code lives with the layer they drive (the CLI is part of the composition root)."""
+    from handlers.telegram_cli import telegram_command
     from intents.cli import classify_command, intents_app
 
     app.add_typer(intents_app, name="intents")
     app.command("classify")(classify_command)
+    app.command("telegram")(telegram_command)
 
 
-_mount_optional()
+_mount_commands()
 
 
 def main() -> None:

@@ -115,8 +115,10 @@ def to_inbound(update: Update, callback_data: CallbackData | None = None) -> Inb
         return Ignored("unsupported", chat_id=chat_id)
     if user.is_bot:
         return Ignored("from_bot", chat_id=chat_id)
+    # update_id alone may repeat: Telegram restarts the sequence after a week without updates.
+    item = update.callback_query.id if update.callback_query else getattr(update.effective_message, "message_id", "")
     common: dict[str, Any] = {
-        "display_name": user.full_name, "locale": locale, "message_key": str(update.update_id),
+        "display_name": user.full_name, "locale": locale, "message_key": f"{update.update_id}:{chat.id}:{item}",
     }
     if (query := update.callback_query) is not None:
         if query.data is None:

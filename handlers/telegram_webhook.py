@@ -39,8 +39,9 @@ class TelegramWebhook:
         self.channel = channel
 
     async def handle_webhook(self, headers: Mapping[str, str], body: bytes) -> tuple[int, bytes]:
-        """403 without the configured secret header, 400 for a body that is not an Update, else 200
-        once the update is queued (a retried delivery is harmless: the dialogue skips a known update_id)."""
+        """403 without the configured secret header, 400 for a body that is not an Update, 503 outside
+        ``webhook_running``, else 200 once the update is queued (a retried delivery is harmless: the
+        dialogue skips an update_id it has handled)."""
         secret = self.channel.webhook_secret
         if secret:
             given = header(headers, SECRET_HEADER)
@@ -55,6 +56,8 @@ class TelegramWebhook:
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             log.warning("telegram webhook: malformed body refused (%s)", type(exc).__name__)
             return 400, b"bad request"
+        if not self.channel.application.running:
+            return 503, b"not running"  # Telegram retries later; the update is not lost
         await self.channel.application.update_queue.put(update)
         return 200, b""
 

@@ -12,21 +12,23 @@ import logging
 import os
 import pickle
 import tempfile
+from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
 
 from intents import features
 from intents.model import LinearModel
 
-CODE_VERSION = f"{features.VERSION}-m1"
+CODE_VERSION = f"{features.VERSION}-m2"
 _PREFIX, _SUFFIX = "classifier-", ".pickle"
 _LIBRARIES = ("scikit-learn", "numpy", "kiwipiepy", "kiwipiepy_model")
 log = logging.getLogger(__name__)
 
 
-def cache_key(digest: str) -> str:
-    """The key of a model trained on intent files whose content hash is ``digest``."""
-    parts = [CODE_VERSION, digest, *(f"{lib}={_version(lib)}" for lib in _LIBRARIES)]
+def cache_key(digest: str, groups: Mapping[str, str]) -> str:
+    """The key of a model trained on intent files hashed to ``digest``, intents grouped by ``groups``."""
+    grouping = ",".join(f"{k}={v}" for k, v in sorted(groups.items()))
+    parts = [CODE_VERSION, digest, grouping, *(f"{lib}={_version(lib)}" for lib in _LIBRARIES)]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import numpy as np
+
 from bot.classification import Candidate, Classification, VocType
-from intents.features import char_ngrams, normalize
+from intents.features import normalize
 from intents.model import LinearModel
+from intents.scorer import Scorer
 from intents.rules import FALLBACK_INTENT, RuleSet
 
 ALTERNATIVES = 3
@@ -19,23 +22,25 @@ class IntentClassifier:
         self.model = model
         self.rules = rules
         self.voc_types = dict(voc_types)
-        self._morphology = model.morphology()
+        self._scorer = Scorer(model)
+        self._label_order = np.arange(len(model.labels))  # labels are sorted: ties go alphabetically
 
     @property
     def intents(self) -> tuple[str, ...]:
         return self.model.labels
 
-    def rank(self, text: str) -> list[Candidate]:
-        """Every intent the model knows, most likely first (empty for a text with no words)."""
+    def rank(self, text: str, top: int | None = None) -> list[Candidate]:
+        """The ``top`` (default: all) intents the model finds likeliest; empty for a text with no words."""
         normalized = normalize(text)
         if not normalized:
             return []
-        probabilities = self.model.probabilities(self._morphology.morphemes(normalized), char_ngrams(normalized))
-        ranked = sorted(zip(self.model.labels, probabilities.tolist(), strict=True), key=lambda p: (-p[1], p[0]))
-        return [Candidate(intent, self.voc_types.get(intent), float(p)) for intent, p in ranked]
+        probabilities = self._scorer.probabilities(normalized)
+        order = np.lexsort((self._label_order, -probabilities))[:top]
+        labels = self.model.labels
+        return [Candidate(labels[i], self.voc_types.get(labels[i]), float(probabilities[i])) for i in order]
 
     def classify(self, text: str) -> Classification:
-        ranked = self.rank(text)
+        ranked = self.rank(text, top=ALTERNATIVES + 2)
         rule = self.rules.match(text)
         if rule is not None:
             others = tuple(c for c in ranked if c.intent != rule.intent)[:ALTERNATIVES]

@@ -6,16 +6,16 @@ import csv
 import io
 import random
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bot.classification import Classifier, VocType
 from bot.errors import IntentFileError
-from intents.features import Morphology, char_ngrams, normalize
+from intents.features import Morphology, normalize
 from intents.metrics import NONE, report
-from intents.model import train
+from intents.model import tokens, train
 from intents.progress import Report
 
 VOC_LABELS = tuple(t.value for t in VocType)
@@ -112,7 +112,7 @@ def cross_validate(
     """Stratified k-fold scores of the model alone (no rules), over VOC types and intents."""
     if folds < 2:
         raise ValueError("cross-validation needs at least 2 folds")
-    predict = predictor or model_predictor()
+    predict = predictor or model_predictor(group_names(labels, voc_types))
     assigned = fold_of(labels, folds)
     predicted: list[str] = [""] * len(texts)
     for k in range(folds):
@@ -134,18 +134,18 @@ def cross_validate(
     return result
 
 
-def model_predictor() -> Predictor:
+def group_names(intents: Iterable[str], voc_types: Mapping[str, VocType]) -> dict[str, str]:
+    """The group of each intent for the model: ``voc:<type>`` for VOC intents, else the intent itself."""
+    return {i: f"voc:{voc_types[i].value}" if i in voc_types else i for i in intents}
+
+
+def model_predictor(group_of: Mapping[str, str]) -> Predictor:
     """Our model; one Morphology for all folds so that each word goes through Kiwi once."""
     morphology = Morphology()
 
     def predict(train_texts: Sequence[str], train_labels: Sequence[str], test: Sequence[str]) -> list[str]:
-        model = train(train_texts, train_labels, morphology=morphology)
+        model = train(train_texts, train_labels, group_of, morphology=morphology)
         scorer = model.morphology(memo=morphology.memo)
-        out = []
-        for text in test:
-            norm = normalize(text)
-            p = model.probabilities(scorer.morphemes(norm), char_ngrams(norm))
-            out.append(model.labels[int(p.argmax())])
-        return out
+        return [model.labels[int(model.probabilities(tokens(normalize(t), scorer)).argmax())] for t in test]
 
     return predict

@@ -18,9 +18,8 @@ import warnings
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-HEAD, TAIL = 600, 200
+HEAD, TAIL = 240, 80
 NEW_WORDS = 6
-CHAR_NGRAMS = (1, 4)
 KEEP_TAGS = frozenset(
     "NNG NNP NNB NR NP VV VA VX VCN MM MAG MAJ IC XR XPN SL SH SW EF".split()
 )
@@ -48,14 +47,15 @@ def normalize(text: str) -> str:
 
 def char_ngrams(normalized: str) -> list[str]:
     """Character 1–4-grams inside each word padded with spaces (like scikit-learn's char_wb)."""
-    low, high = CHAR_NGRAMS
     grams: list[str] = []
     for word in normalized.split():
         padded = f" {word} "
         size = len(padded)
-        for n in range(low, high + 1):
-            grams.extend(padded[i : i + n] for i in range(size - n + 1))
-    return [g for g in grams if not g.isspace()]
+        grams += word
+        grams += [padded[i : i + 2] for i in range(size - 1)]
+        grams += [padded[i : i + 3] for i in range(size - 2)]
+        grams += [padded[i : i + 4] for i in range(size - 3)]
+    return grams
 
 
 def word_key(word: str) -> str:
@@ -70,27 +70,31 @@ class Morphology:
         new_words: int = NEW_WORDS,
     ):
         self._lexicon: Lexicon = lexicon or {}
-        self._new_words = new_words
+        self.new_words = new_words
         self.memo: dict[str, tuple[str, ...]] = {} if memo is None else memo
 
     def morphemes(self, normalized: str) -> list[str]:
         out: list[str] = []
-        budget = self._new_words
+        budget = self.new_words
         for word in normalized.split():
             key = word_key(word)
-            if not key:
-                continue
-            known = self._lexicon.get(key)
+            known = self.known(key)
             if known is None:
-                if key.isascii():
-                    known = tuple(f"{w}/SL" for w in _ASCII_WORD.findall(key))
-                elif budget > 0:
-                    budget -= 1
-                    known = self.analyse(key)
-                else:
+                if budget <= 0:
                     continue
+                budget -= 1
+                known = self.analyse(key)
             out.extend(known)
         return out
+
+    def known(self, key: str) -> tuple[str, ...] | None:
+        """The morphemes of an eojeol found without Kiwi (lexicon, Latin words), else None."""
+        found = self._lexicon.get(key)
+        if found is not None:
+            return found
+        if key.isascii():
+            return tuple(f"{w}/SL" for w in _ASCII_WORD.findall(key))
+        return None
 
     def analyse(self, key: str) -> tuple[str, ...]:
         """The kept morphemes of one eojeol, from Kiwi (remembered, up to 200,000 eojeols)."""

@@ -11,6 +11,7 @@ from bot.config import AppConfig
 from bot.errors import IntentFileError
 from intents import cache
 from intents.classifier import IntentClassifier
+from intents.evaluate import group_names
 from intents.features import shared_kiwi
 from intents.model import LinearModel, train
 from intents.nlu import NluData, load_dir
@@ -58,10 +59,10 @@ def training_set(data: NluData) -> tuple[list[str], list[str]]:
     return [t for t, _ in pairs], [y for _, y in pairs]
 
 
-def train_model(data: NluData, *, progress: bool = False) -> LinearModel:
+def train_model(data: NluData, kinds: dict[str, VocType], *, progress: bool = False) -> LinearModel:
     texts, labels = training_set(data)
     with progress_bar("analysing and training", enabled=progress) as report:
-        return train(texts, labels, progress=report)
+        return train(texts, labels, group_names(labels, kinds), progress=report)
 
 
 def load(config: AppConfig, *, progress: bool = False, force: bool = False) -> Loaded:
@@ -69,15 +70,17 @@ def load(config: AppConfig, *, progress: bool = False, force: bool = False) -> L
     start = time.perf_counter()
     data = load_intents(config)
     cache_dir = config.resolve(config.settings.classifier.cache_dir)
-    key = cache.cache_key(data.digest)
+    kinds = voc_types(config)
+    groups = group_names([block.name for block in data.intents], kinds)
+    key = cache.cache_key(data.digest, groups)
     model = None if force else cache.load(cache_dir, key)
     trained = model is None
     if model is None:
-        model = train_model(data, progress=progress)
+        model = train_model(data, kinds, progress=progress)
         path = cache.save(cache_dir, key, model)
     else:
         path = cache.cache_path(cache_dir, key)
-    classifier = IntentClassifier(model, RuleSet.from_data(data), voc_types(config))
+    classifier = IntentClassifier(model, RuleSet.from_data(data), kinds)
     shared_kiwi()  # start Kiwi now (~1 s) rather than on the first unknown word of a customer
     return Loaded(classifier, trained, time.perf_counter() - start, path)
 

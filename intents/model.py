@@ -1,123 +1,155 @@
-"""The trained model: TF-IDF over morphemes and character n-grams, a calibrated linear SVM.
+"""The trained model: TF-IDF over morphemes, character n-grams and cues; calibrated linear SVMs.
 
-scikit-learn trains it; ``LinearModel`` keeps only the numbers (vocabularies, idf, weights, Platt
-calibration) and scores one text with a few numpy operations on its sparse vector, which is
-~20x faster than a scikit-learn pipeline for a single message and needs no scikit-learn import
-to load.
+Two SVMs share the features: one over intents, one over groups (the VOC type of a VOC intent,
+or the dialogue intent itself). An intent's probability is its group's probability times its
+share within the group: the customer-visible decision (which VOC type) gets the data of all its
+intents, and the intent still comes from the finer model.
+
+scikit-learn trains; ``LinearModel`` keeps only the numbers (vocabularies, idf, weights, Platt
+calibration) and scores one text with a few numpy operations on its sparse vector, ~20x faster
+than a scikit-learn pipeline for one message and without importing scikit-learn to load.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import repeat
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from intents.cues import cue_tokens
 from intents.features import Morphology, char_ngrams, normalize
 
-MORPH_WEIGHT, CHAR_WEIGHT = 1.0, 1.0
-SVM_C = 0.5
+BLOCK_WEIGHTS = (1.0, 1.0, 0.5)  # morphemes, character n-grams, cues
+INTENT_C, GROUP_C = 0.5, 1.0
 MAX_CALIBRATION_FOLDS = 5
+_WEIGHTS = np.asarray(BLOCK_WEIGHTS)
 
 Floats = NDArray[np.float64]
 Progress = Callable[[int, int], None]
+Tokens = tuple[list[str], list[str], list[str]]
+
+
+def tokens(normalized: str, morphology: Morphology) -> Tokens:
+    return morphology.morphemes(normalized), char_ngrams(normalized), cue_tokens(normalized)
 
 
 @dataclass
 class LinearModel:
-    labels: tuple[str, ...]
-    morph_vocab: dict[str, int]
-    char_vocab: dict[str, int]  # indices continue after the morpheme block
+    labels: tuple[str, ...]  # intents
+    groups: tuple[str, ...]
+    group_of: NDArray[np.intp]  # the group (index) of each intent
+    vocabs: tuple[dict[str, int], ...]  # one per block, indices into one feature space
     idf: Floats
-    weights: NDArray[np.float32]  # (features, labels); one column when there are two labels
+    weights: NDArray[np.float32]  # (features, intents + groups)
     intercept: Floats
-    platt_a: Floats  # calibration p = 1 / (1 + exp(a * score + b)), per column
+    platt_a: Floats  # calibration p = 1 / (1 + exp(a * score + b)) per column
     platt_b: Floats
     lexicon: dict[str, tuple[str, ...]]
+    block_ends: NDArray[np.intp]  # where each block's features end
 
     def morphology(self, memo: dict[str, tuple[str, ...]] | None = None) -> Morphology:
         return Morphology(self.lexicon, memo=memo)
 
-    def probabilities(self, morphemes: Sequence[str], grams: Sequence[str]) -> Floats:
-        """Calibrated probability of each label (same order as ``labels``); sums to 1."""
-        idx_m, val_m = self._block(morphemes, self.morph_vocab, MORPH_WEIGHT)
-        idx_c, val_c = self._block(grams, self.char_vocab, CHAR_WEIGHT)
-        idx = np.concatenate((idx_m, idx_c))
-        scores = np.concatenate((val_m, val_c)) @ self.weights[idx] + self.intercept
-        return calibrate(scores, self.platt_a, self.platt_b)
+    def feature_ids(self, features: Tokens) -> list[int]:
+        """The known features of a text's tokens, as indices (one per occurrence)."""
+        ids: list[int] = []
+        for toks, vocab in zip(features, self.vocabs, strict=True):
+            ids += (j for j in map(vocab.get, toks, repeat(-1)) if j >= 0)
+        return ids
 
-    def _block(
-        self, tokens: Sequence[str], vocab: dict[str, int], weight: float
-    ) -> tuple[NDArray[np.intp], Floats]:
-        found = [(j, n) for tok, n in Counter(tokens).items() if (j := vocab.get(tok)) is not None]
-        if not found:
+    def probabilities(self, features: Tokens) -> Floats:
+        """Probability of each intent (same order as ``labels``); sums to 1."""
+        return self.probabilities_of_ids(self.feature_ids(features))
+
+    def probabilities_of_ids(self, ids: list[int]) -> Floats:
+        idx, values = self._vector(ids)
+        scores = values @ self.weights[idx] + self.intercept
+        n = len(self.labels)
+        p = 1.0 / (1.0 + np.exp(np.clip(self.platt_a * scores + self.platt_b, -500.0, 500.0)))
+        intent, group = p[:n] / p[:n].sum(), p[n:] / p[n:].sum()
+        within = np.bincount(self.group_of, weights=intent, minlength=len(self.groups))
+        return np.asarray(group[self.group_of] * intent / np.maximum(within[self.group_of], 1e-300))
+
+    def _vector(self, ids: list[int]) -> tuple[NDArray[np.intp], Floats]:
+        """TF-IDF of the feature ``ids`` as (indices, values), each block L2-normalised and weighted."""
+        if not ids:
             return np.empty(0, dtype=np.intp), np.empty(0)
-        idx = np.fromiter((j for j, _ in found), dtype=np.intp, count=len(found))
-        values = (1.0 + np.log(np.fromiter((n for _, n in found), dtype=np.float64, count=len(found))))
-        values *= self.idf[idx]
-        values *= weight / np.sqrt(values @ values)
+        counted = Counter(ids)
+        idx = np.fromiter(counted.keys(), dtype=np.intp, count=len(counted))
+        counts = np.fromiter(counted.values(), dtype=np.float64, count=len(counted))
+        values = (1.0 + np.log(counts)) * self.idf[idx]
+        block = np.searchsorted(self.block_ends, idx, side="right")
+        norms = np.sqrt(np.bincount(block, weights=values * values, minlength=len(BLOCK_WEIGHTS)))
+        values *= (_WEIGHTS / np.where(norms > 0, norms, 1.0))[block]
         return idx, values
 
 
-def calibrate(scores: Floats, a: Floats, b: Floats) -> Floats:
-    """Platt-scale each one-vs-rest score and normalise, as scikit-learn's CalibratedClassifierCV."""
-    p = 1.0 / (1.0 + np.exp(np.clip(a * scores + b, -500.0, 500.0)))
-    if p.shape[-1] == 1:
-        return np.concatenate((1.0 - p, p), axis=-1)
-    total = p.sum(axis=-1, keepdims=True)
-    return np.divide(p, total, out=np.full_like(p, 1.0 / p.shape[-1]), where=total != 0)
-
-
-def featurize(texts: Sequence[str], morphology: Morphology) -> tuple[list[list[str]], list[list[str]]]:
-    normalized = [normalize(t) for t in texts]
-    return [morphology.morphemes(n) for n in normalized], [char_ngrams(n) for n in normalized]
-
-
 def train(
-    texts: Sequence[str], labels: Sequence[str], *, morphology: Morphology | None = None,
-    progress: Progress | None = None,
+    texts: Sequence[str], labels: Sequence[str], group_of: Mapping[str, str], *,
+    morphology: Morphology | None = None, progress: Progress | None = None,
 ) -> LinearModel:
-    """Fit the model on ``texts`` labelled with intents (at least two intents, two examples each)."""
+    """Fit on ``texts`` labelled with intents; ``group_of`` maps an intent to its group."""
     from scipy import sparse
-    from sklearn.calibration import CalibratedClassifierCV
     from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.svm import LinearSVC
 
+    if len(set(labels)) < 2:
+        raise ValueError("training needs examples of at least two intents")
     shared = morphology or Morphology()
+    texts, labels = _at_least_two_each(texts, labels)
     normalized = [normalize(t) for t in texts]
     lexicon: dict[str, tuple[str, ...]] = {}
     for done, text in enumerate(normalized, 1):
         lexicon.update(shared.lexicon_for([text]))
         if progress and (done % 50 == 0 or done == len(normalized)):
             progress(done, len(normalized))
-    if len(set(labels)) < 2:
-        raise ValueError("training needs examples of at least two intents")
-    texts, labels = _at_least_two_each(texts, labels)
-    morph_docs, char_docs = featurize(texts, Morphology(lexicon))
-    morph_vec = TfidfVectorizer(analyzer=_identity, sublinear_tf=True)
-    char_vec = TfidfVectorizer(analyzer=_identity, sublinear_tf=True)
+    scorer = Morphology(lexicon)
+    docs = [tokens(n, scorer) for n in normalized]
+    vectorizers = [TfidfVectorizer(analyzer=_identity, sublinear_tf=True) for _ in BLOCK_WEIGHTS]
     x = sparse.hstack(
-        [MORPH_WEIGHT * morph_vec.fit_transform(morph_docs), CHAR_WEIGHT * char_vec.fit_transform(char_docs)]
+        [w * v.fit_transform([d[b] for d in docs]) for b, (v, w) in enumerate(zip(vectorizers, BLOCK_WEIGHTS, strict=True))]
     ).tocsr()
-    folds = min(MAX_CALIBRATION_FOLDS, *Counter(labels).values())
-    svm = LinearSVC(C=SVM_C, class_weight="balanced", max_iter=20_000)
-    clf = CalibratedClassifierCV(svm, method="sigmoid", cv=folds, ensemble=False).fit(x, list(labels))
-    (fitted,) = clf.calibrated_classifiers_
+    grouped = [group_of[y] for y in labels]
+    intent_clf, intent_cols = _fit(x, list(labels), INTENT_C)
+    group_clf, group_cols = _fit(x, grouped, GROUP_C)
+    offsets = np.cumsum([0, *(len(v.vocabulary_) for v in vectorizers)])
     model = LinearModel(
-        labels=tuple(str(c) for c in clf.classes_),
-        morph_vocab={str(k): int(v) for k, v in morph_vec.vocabulary_.items()},
-        char_vocab={str(k): int(v) + len(morph_vec.vocabulary_) for k, v in char_vec.vocabulary_.items()},
-        idf=np.concatenate((morph_vec.idf_, char_vec.idf_)).astype(np.float64),
-        weights=np.ascontiguousarray(fitted.estimator.coef_.T, dtype=np.float32),
-        intercept=np.asarray(fitted.estimator.intercept_, dtype=np.float64),
-        platt_a=np.array([c.a_ for c in fitted.calibrators], dtype=np.float64),
-        platt_b=np.array([c.b_ for c in fitted.calibrators], dtype=np.float64),
+        labels=tuple(str(c) for c in intent_clf.classes_),
+        groups=tuple(str(c) for c in group_clf.classes_),
+        group_of=np.array([list(group_clf.classes_).index(group_of[str(c)]) for c in intent_clf.classes_], dtype=np.intp),
+        vocabs=tuple({str(k): int(i) + int(off) for k, i in v.vocabulary_.items()} for v, off in zip(vectorizers, offsets, strict=False)),
+        idf=np.concatenate([v.idf_ for v in vectorizers]).astype(np.float64),
+        weights=np.ascontiguousarray(np.hstack([intent_cols[0], group_cols[0]]), dtype=np.float32),
+        intercept=np.concatenate([intent_cols[1], group_cols[1]]),
+        platt_a=np.concatenate([intent_cols[2], group_cols[2]]),
+        platt_b=np.concatenate([intent_cols[3], group_cols[3]]),
         lexicon=lexicon,
+        block_ends=np.asarray(offsets[1:], dtype=np.intp),
     )
-    _check_agreement(model, clf.predict_proba(x[:20]), morph_docs[:20], char_docs[:20])
+    _check_agreement(model, intent_clf, group_clf, x[:20], docs[:20])
     return model
+
+
+def _fit(x: Any, y: list[str], c: float) -> tuple[Any, tuple[Floats, Floats, Floats, Floats]]:
+    """A Platt-calibrated linear SVM and its numbers as (weights, intercept, a, b), one column per class."""
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.svm import LinearSVC
+
+    folds = min(MAX_CALIBRATION_FOLDS, *Counter(y).values())
+    svm = LinearSVC(C=c, class_weight="balanced", max_iter=20_000)
+    clf = CalibratedClassifierCV(svm, method="sigmoid", cv=folds, ensemble=False).fit(x, y)
+    (fitted,) = clf.calibrated_classifiers_
+    coef = np.asarray(fitted.estimator.coef_, dtype=np.float64)
+    intercept = np.asarray(fitted.estimator.intercept_, dtype=np.float64)
+    a = np.array([k.a_ for k in fitted.calibrators], dtype=np.float64)
+    b = np.array([k.b_ for k in fitted.calibrators], dtype=np.float64)
+    if len(clf.classes_) == 2:  # one score s for the second class; the first gets -s and P = 1 - P(second)
+        coef, intercept, a, b = np.vstack([-coef, coef]), np.concatenate([-intercept, intercept]), np.repeat(a, 2), np.array([-b[0], b[0]])
+    return clf, (coef.T, intercept, a, b)
 
 
 def _at_least_two_each(texts: Sequence[str], labels: Sequence[str]) -> tuple[list[str], list[str]]:
@@ -127,11 +159,15 @@ def _at_least_two_each(texts: Sequence[str], labels: Sequence[str]) -> tuple[lis
     return [*texts, *(t for t, _ in single)], [*labels, *(y for _, y in single)]
 
 
-def _identity(tokens: list[str]) -> list[str]:
-    return tokens
+def _identity(toks: list[str]) -> list[str]:
+    return toks
 
 
-def _check_agreement(model: LinearModel, expected: Floats, morphs: list[list[str]], grams: list[list[str]]) -> None:
-    ours = np.array([model.probabilities(m, g) for m, g in zip(morphs, grams, strict=True)])
+def _check_agreement(model: LinearModel, intent_clf: Any, group_clf: Any, x: Any, docs: list[Tokens]) -> None:
+    intent_p, group_p = intent_clf.predict_proba(x), group_clf.predict_proba(x)
+    expected = group_p[:, model.group_of] * intent_p / np.stack(
+        [intent_p[:, model.group_of == g].sum(axis=1) for g in model.group_of], axis=1
+    )
+    ours = np.array([model.probabilities(d) for d in docs])
     if not np.allclose(ours, expected, atol=1e-3):
         raise RuntimeError("the fast scorer disagrees with scikit-learn; is this scikit-learn version supported?")

@@ -28,7 +28,7 @@ from bot.routing import RoutingTable
 from bot.workcalendar import WorkCalendar
 from handlers.telegram import TelegramChannel, run_polling
 from handlers.telegram_cli import telegram_command
-from handlers.telegram_webhook import SECRET_HEADER, webhook_running
+from handlers.telegram_webhook import SECRET_HEADER, TelegramWebhook, webhook_running
 from tests.fake_telegram import TOKEN, FakeTelegram, fake_telegram
 from tests.fakes import KST, ScriptedClassifier, Store, classification, fake_uow_factory
 
@@ -242,12 +242,19 @@ async def test_webhook_checks_the_secret_and_hands_updates_to_the_dialogue(
 
 
 async def test_webhook_mode_refuses_to_start_without_a_secret(fake: FakeTelegram, tmp_path: Path) -> None:
-    channel = TelegramChannel.build(make_config(fake, tmp_path, mode="webhook"), make_dialogue(
-        make_config(fake, tmp_path), Store()).handle)
+    config = make_config(fake, tmp_path, mode="webhook")
+    channel = TelegramChannel.build(config, make_dialogue(config, Store()).handle)
     with pytest.raises(ConfigError, match="TELEGRAM_WEBHOOK_SECRET"):
         async with webhook_running(channel, "https://voc.example.kr/telegram"):
             pass
     assert not fake.calls
+
+
+async def test_webhook_before_start_asks_telegram_to_retry(fake: FakeTelegram, tmp_path: Path) -> None:
+    config = make_config(fake, tmp_path, mode="webhook", secret=SECRET)
+    webhook = TelegramWebhook(TelegramChannel.build(config, make_dialogue(config, Store()).handle))
+    body = json.dumps(fake.make.update(fake.make.text(USER, "/start"))).encode()
+    assert (await webhook.handle_webhook({SECRET_HEADER: SECRET}, body))[0] == 503
 
 
 def invoke_cli(environ: dict[str, str], config: Path) -> BaseException | None:

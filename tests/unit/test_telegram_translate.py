@@ -18,10 +18,13 @@ def update(kind_payload: tuple[str, dict[str, Any]], update_id: int | None = Non
     return Update.de_json(make.update(kind_payload, update_id), None)
 
 
-def test_text_message_becomes_inbound_keyed_by_update_id() -> None:
+def test_text_message_becomes_inbound_keyed_by_update_chat_and_message() -> None:
     found = to_inbound(update(make.text(42, "창구 직원이 불친절했어요"), update_id=777))
+    assert isinstance(found, Inbound)
+    message_id = found.message_key.rsplit(":", 1)[-1] if found.message_key else ""
     assert found == Inbound("telegram", "42", text="창구 직원이 불친절했어요", display_name="민수 김",
-                            locale="ko", message_key="777")
+                            locale="ko", message_key=f"777:42:{message_id}")
+    assert message_id.isdigit()
 
 
 def test_command_text_is_passed_as_is() -> None:
@@ -38,9 +41,11 @@ def test_language_code_sets_the_locale(code: str | None, locale: str | None) -> 
 def test_button_press_becomes_a_choice() -> None:
     sent = {"message_id": 9, "date": 0, "chat": {"id": 42, "type": "private"}, "text": "동의하시나요?",
             "reply_markup": {"inline_keyboard": [[{"text": "동의합니다", "callback_data": "consent:yes"}]]}}
-    found = to_inbound(update(make.press(42, sent, "consent:yes"), update_id=5))
+    pressed = update(make.press(42, sent, "consent:yes"), update_id=5)
+    found = to_inbound(pressed)
+    assert pressed.callback_query is not None
     assert found == Inbound("telegram", "42", choice="consent:yes", display_name="민수 김", locale="ko",
-                            message_key="5")
+                            message_key=f"5:42:{pressed.callback_query.id}")
 
 
 @pytest.mark.parametrize("kind", ["sticker", "photo", "voice", "document"])

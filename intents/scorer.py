@@ -1,0 +1,66 @@
+"""Scoring one message fast: every word's feature indices are worked out once and remembered.
+
+A message is the sum of its words' features (character n-grams and morphemes are per word) plus
+its cues, so the scorer keeps, per word, the indices of its known features. The result is the
+same as ``LinearModel.probabilities`` on the message's tokens, including the limit on how many
+words outside the lexicon go to Kiwi (``features.NEW_WORDS``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import repeat
+
+from intents.cues import cue_tokens
+from intents.features import Morphology, char_ngrams, word_key
+from intents.model import Floats, LinearModel
+
+MAX_WORDS = 100_000  # remembered words; past this the memory starts over
+
+
+@dataclass
+class _Word:
+    chars: list[int]
+    morphemes: list[int] | None  # None until Kiwi has analysed the word
+    needs_kiwi: bool  # not in the lexicon: counts against the message's Kiwi budget
+
+
+class Scorer:
+    def __init__(self, model: LinearModel, morphology: Morphology | None = None):
+        self.model = model
+        self.morphology = morphology or model.morphology()
+        self._words: dict[str, _Word] = {}
+        self._morph_vocab, self._char_vocab, self._cue_vocab = model.vocabs
+
+    def probabilities(self, normalized: str) -> Floats:
+        ids: list[int] = []
+        budget = self.morphology.new_words
+        for text in normalized.split():
+            word = self._words.get(text) or self._learn(text)
+            ids += word.chars
+            if word.needs_kiwi:
+                if budget <= 0:
+                    continue
+                budget -= 1
+                if word.morphemes is None:
+                    word.morphemes = self._known(self._morph_vocab, self.morphology.analyse(word_key(text)))
+            ids += word.morphemes or ()
+        ids += self._known(self._cue_vocab, cue_tokens(normalized))
+        return self.model.probabilities_of_ids(ids)
+
+    def _learn(self, text: str) -> _Word:
+        key = word_key(text)
+        morphemes = self.morphology.known(key) if key else ()
+        word = _Word(
+            self._known(self._char_vocab, char_ngrams(text)),
+            None if morphemes is None else self._known(self._morph_vocab, morphemes),
+            morphemes is None,
+        )
+        if len(self._words) >= MAX_WORDS:
+            self._words.clear()
+        self._words[text] = word
+        return word
+
+    @staticmethod
+    def _known(vocab: dict[str, int], tokens: tuple[str, ...] | list[str]) -> list[int]:
+        return [j for j in map(vocab.get, tokens, repeat(-1)) if j >= 0]
