@@ -16,10 +16,11 @@ from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
 
-from intents import features
+from intents import cues, features, model, scorer
 from intents.model import LinearModel
 
-CODE_VERSION = f"{features.VERSION}-m2"
+_CODE = (features, cues, model, scorer)  # what a trained model depends on: any change retrains
+
 _PREFIX, _SUFFIX = "classifier-", ".pickle"
 _LIBRARIES = ("scikit-learn", "numpy", "kiwipiepy", "kiwipiepy_model")
 log = logging.getLogger(__name__)
@@ -28,7 +29,7 @@ log = logging.getLogger(__name__)
 def cache_key(digest: str, groups: Mapping[str, str]) -> str:
     """The key of a model trained on intent files hashed to ``digest``, intents grouped by ``groups``."""
     grouping = ",".join(f"{k}={v}" for k, v in sorted(groups.items()))
-    parts = [CODE_VERSION, digest, grouping, *(f"{lib}={_version(lib)}" for lib in _LIBRARIES)]
+    parts = [code_version(), digest, grouping, *(f"{lib}={_version(lib)}" for lib in _LIBRARIES)]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
@@ -49,7 +50,8 @@ def load(cache_dir: Path, key: str) -> LinearModel | None:
     if not (isinstance(stored, dict) and stored.get("key") == key and isinstance(stored.get("model"), LinearModel)):
         log.warning("model cache %s does not match the intent files; training again", path)
         return None
-    return stored["model"]
+    found: LinearModel = stored["model"]
+    return found
 
 
 def save(cache_dir: Path, key: str, model: LinearModel) -> Path | None:
@@ -74,6 +76,14 @@ def save(cache_dir: Path, key: str, model: LinearModel) -> Path | None:
             with contextlib.suppress(OSError):
                 old.unlink()
     return path
+
+
+def code_version() -> str:
+    """A hash of the modules that define the features and the model."""
+    digest = hashlib.sha256()
+    for module in _CODE:
+        digest.update(Path(str(module.__file__)).read_bytes())
+    return digest.hexdigest()
 
 
 def _version(distribution: str) -> str:

@@ -9,8 +9,8 @@ import numpy as np
 from bot.classification import Candidate, Classification, VocType
 from intents.features import normalize
 from intents.model import LinearModel
-from intents.scorer import Scorer
 from intents.rules import FALLBACK_INTENT, RuleSet
+from intents.scorer import Scorer
 
 ALTERNATIVES = 3
 
@@ -47,5 +47,5 @@ class IntentClassifier:
             return Classification(rule.intent, self.voc_types.get(rule.intent), 1.0, others, "rule")
         if not ranked:
             return Classification(FALLBACK_INTENT, None, 0.0)
-        best, *others = ranked
-        return Classification(best.intent, best.voc_type, best.confidence, tuple(others[:ALTERNATIVES]))
+        best = ranked[0]
+        return Classification(best.intent, best.voc_type, best.confidence, tuple(ranked[1 : ALTERNATIVES + 1]))

@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from bot.classification import DIALOGUE_INTENTS, Candidate, Classification
 from bot.clictx import app_config
 from bot.errors import IntentFileError
 from intents import report
@@ -43,9 +44,8 @@ def train_command(ctx: typer.Context) -> None:
     """Train the classifier from the intent files now and cache it (start-up then only loads it)."""
     config = app_config(ctx)
     loaded = load(config, progress=True, force=True)
-    data = load_intents(config)
     where = loaded.cache_file or "memory only (cache folder not writable)"
-    _out().print(f"trained on {_summary(data)} in {loaded.seconds:.1f} s → {where}")
+    _out().print(f"trained on {_summary(loaded.data)} in {loaded.seconds:.1f} s → {where}")
 
 
 @intents_app.command("check")
@@ -58,10 +58,9 @@ def check_command(ctx: typer.Context) -> None:
     if not problems:
         out.print(f"{intents_dir(config)}: OK — {_summary(data)}")
         return
-    table = Table("where", "problem", title=f"{len(problems)} problem(s)")
-    for p in problems:
-        table.add_row(f"{p.file}:{p.line}" if p.line else p.file, p.problem)
-    out.print(table)
+    for p in problems:  # file:line: problem, one a line, so that editors can jump to each
+        out.print(str(p), markup=False)
+    out.print(f"{len(problems)} problem(s)")
     raise typer.Exit(1)
 
 
@@ -79,7 +78,7 @@ def eval_command(
     if json_out:
         _json(result)
     else:
-        report.show(_out(), f"{file.name}, VOC types", result)
+        report.show(_out(), file.name, result)
 
 
 @intents_app.command("cv")
@@ -96,7 +95,7 @@ def cv_command(
     if json_out:
         _json(result)
     else:
-        report.show(_out(), f"{folds}-fold cross-validation, VOC types", result)
+        report.show(_out(), f"{folds}-fold cross-validation (model only)", result)
 
 
 @intents_app.command("import-rasa")
@@ -120,10 +119,11 @@ def import_command(
     _write(target, file.read_bytes())
     out = _out()
     out.print(f"imported {_summary(data)} → {target}")
-    missing = [b.name for b in data.intents if b.name not in voc_types(config)]
-    problems = [p for p in check(data, config.settings.intents, str(config.path)) if "has no [intents." in p.problem]
-    if problems:
-        out.print(f"add metadata to {config.path} before the next start for: {', '.join(missing)}")
+    known = set(config.settings.intents) | DIALOGUE_INTENTS
+    missing = [b.name for b in data.intents if b.name not in known]
+    if missing:
+        out.print(f"note: before the next start add [intents.<name>] (voc_type, policy) to {config.path} "
+                  f"for {', '.join(missing)}")
 
 
 @intents_app.command("export-rasa")
@@ -156,7 +156,8 @@ def classify_command(
         return
     meta = config.settings.intents
     table = Table("intent", "label", "VOC type", "confidence")
-    for c in (found, *found.alternatives):
+    rows: list[Classification | Candidate] = [found, *found.alternatives]
+    for c in rows:
         label = meta[c.intent].label if c.intent in meta else ""
         table.add_row(c.intent, label, c.voc_type.value if c.voc_type else "-", f"{c.confidence:.3f}")
     _out().print(table)
@@ -166,6 +167,7 @@ def classify_command(
 
 def _write(path: Path, content: bytes) -> None:
     """Write ``content`` to ``path`` atomically (a temporary file in the same folder, then rename)."""
+    tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
@@ -173,4 +175,6 @@ def _write(path: Path, content: bytes) -> None:
             f.write(content)
         os.replace(tmp, path)
     except OSError as exc:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
         raise IntentFileError(str(path), None, f"cannot write: {exc.strerror or exc}") from None

@@ -6,7 +6,7 @@ import csv
 import io
 import random
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,7 +15,7 @@ from bot.classification import Classifier, VocType
 from bot.errors import IntentFileError
 from intents.features import Morphology, normalize
 from intents.metrics import NONE, report
-from intents.model import tokens, train
+from intents.model import group_names, tokens, train
 from intents.progress import Report
 
 VOC_LABELS = tuple(t.value for t in VocType)
@@ -132,11 +132,6 @@ def cross_validate(
     result["folds"] = folds
     result["intents"] = report(list(labels), predicted)
     return result
-
-
-def group_names(intents: Iterable[str], voc_types: Mapping[str, VocType]) -> dict[str, str]:
-    """The group of each intent for the model: ``voc:<type>`` for VOC intents, else the intent itself."""
-    return {i: f"voc:{voc_types[i].value}" if i in voc_types else i for i in intents}
 
 
 def model_predictor(group_of: Mapping[str, str]) -> Predictor:

@@ -11,6 +11,7 @@ Speed matters more than completeness here (the target is p99 <= 2 ms per message
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import unicodedata
@@ -20,10 +21,12 @@ from typing import Any
 
 HEAD, TAIL = 240, 80
 NEW_WORDS = 6
-KEEP_TAGS = frozenset(
-    "NNG NNP NNB NR NP VV VA VX VCN MM MAG MAJ IC XR XPN SL SH SW EF".split()
-)
-VERSION = "f1"  # bump when the features change: cached models are then retrained
+LONGEST_WORD = 24  # Kiwi sees at most this much of one eojeol (its time grows with the length)
+# content morphemes, interjections, foreign words, symbols (ㅠㅠ) and sentence endings (-나요, -네요)
+KEEP_TAGS = frozenset({
+    "NNG", "NNP", "NNB", "NR", "NP", "VV", "VA", "VX", "VCN", "MM", "MAG", "MAJ", "IC", "XR", "XPN",
+    "SL", "SH", "SW", "EF",
+})
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ud800-\udfff\ufeff\ufff0-\uffff]+")
 _REPEAT = re.compile(r"(.)\1{2,}")
@@ -32,6 +35,7 @@ _EDGE = re.compile(r"^\W+|\W+$")
 _ASCII_WORD = re.compile(r"[a-z]+")
 
 Lexicon = Mapping[str, tuple[str, ...]]
+log = logging.getLogger(__name__)
 
 
 def normalize(text: str) -> str:
@@ -100,7 +104,11 @@ class Morphology:
         """The kept morphemes of one eojeol, from Kiwi (remembered, up to 200,000 eojeols)."""
         found = self.memo.get(key)
         if found is None:
-            tokens = shared_kiwi().tokenize(key)
+            try:
+                tokens = shared_kiwi().tokenize(key[:LONGEST_WORD])
+            except Exception as exc:  # a word Kiwi cannot read loses its morphemes, not the message
+                log.warning("Kiwi could not analyse a word (%s)", type(exc).__name__)
+                tokens = []
             found = tuple(
                 f"{t.form}/{tag}" for t in tokens if (tag := str(t.tag).split("-")[0]) in KEEP_TAGS
             )
@@ -134,7 +142,7 @@ def shared_kiwi() -> Any:
             with warnings.catch_warnings():
                 # num_workers=0 (one thread, what we want) warns that its meaning changed in 0.21.
                 warnings.simplefilter("ignore", DeprecationWarning)
-                kiwi = Kiwi(num_workers=0, load_typo_dict=False, load_multi_dict=False)
+                kiwi = Kiwi(num_workers=0, load_default_dict=False, load_typo_dict=False, load_multi_dict=False)
             kiwi.tokenize("준비")  # Kiwi loads its language model lazily, on the first analysis
             _kiwi = kiwi
         return _kiwi

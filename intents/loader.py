@@ -11,9 +11,8 @@ from bot.config import AppConfig
 from bot.errors import IntentFileError
 from intents import cache
 from intents.classifier import IntentClassifier
-from intents.evaluate import group_names
 from intents.features import shared_kiwi
-from intents.model import LinearModel, train
+from intents.model import LinearModel, group_names, train
 from intents.nlu import NluData, load_dir
 from intents.progress import progress_bar
 from intents.rules import RuleClassifier, RuleSet
@@ -22,6 +21,7 @@ from intents.rules import RuleClassifier, RuleSet
 @dataclass(frozen=True)
 class Loaded:
     classifier: IntentClassifier
+    data: NluData
     trained: bool  # False when the cached model was reused
     seconds: float
     cache_file: Path | None
@@ -82,7 +82,7 @@ def load(config: AppConfig, *, progress: bool = False, force: bool = False) -> L
         path = cache.cache_path(cache_dir, key)
     classifier = IntentClassifier(model, RuleSet.from_data(data), kinds)
     shared_kiwi()  # start Kiwi now (~1 s) rather than on the first unknown word of a customer
-    return Loaded(classifier, trained, time.perf_counter() - start, path)
+    return Loaded(classifier, data, trained, time.perf_counter() - start, path)
 
 
 def load_classifier(config: AppConfig, *, progress: bool = False) -> IntentClassifier:

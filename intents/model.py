@@ -13,7 +13,7 @@ than a scikit-learn pipeline for one message and without importing scikit-learn 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import repeat
 from typing import Any
@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from bot.classification import VocType
 from intents.cues import cue_tokens
 from intents.features import Morphology, char_ngrams, normalize
 
@@ -89,6 +90,11 @@ class LinearModel:
         return idx, values
 
 
+def group_names(intents: Iterable[str], voc_types: Mapping[str, VocType]) -> dict[str, str]:
+    """The group of each intent for the model: ``voc:<type>`` for VOC intents, else the intent itself."""
+    return {i: f"voc:{voc_types[i].value}" if i in voc_types else i for i in intents}
+
+
 def train(
     texts: Sequence[str], labels: Sequence[str], group_of: Mapping[str, str], *,
     morphology: Morphology | None = None, progress: Progress | None = None,
@@ -110,18 +116,19 @@ def train(
     scorer = Morphology(lexicon)
     docs = [tokens(n, scorer) for n in normalized]
     vectorizers = [TfidfVectorizer(analyzer=_identity, sublinear_tf=True) for _ in BLOCK_WEIGHTS]
-    x = sparse.hstack(
-        [w * v.fit_transform([d[b] for d in docs]) for b, (v, w) in enumerate(zip(vectorizers, BLOCK_WEIGHTS, strict=True))]
-    ).tocsr()
+    weighted = zip(vectorizers, BLOCK_WEIGHTS, strict=True)
+    x = sparse.hstack([w * v.fit_transform([d[b] for d in docs]) for b, (v, w) in enumerate(weighted)]).tocsr()
     grouped = [group_of[y] for y in labels]
     intent_clf, intent_cols = _fit(x, list(labels), INTENT_C)
     group_clf, group_cols = _fit(x, grouped, GROUP_C)
     offsets = np.cumsum([0, *(len(v.vocabulary_) for v in vectorizers)])
+    starts = offsets[:-1]
+    group_names = [str(g) for g in group_clf.classes_]
     model = LinearModel(
         labels=tuple(str(c) for c in intent_clf.classes_),
         groups=tuple(str(c) for c in group_clf.classes_),
-        group_of=np.array([list(group_clf.classes_).index(group_of[str(c)]) for c in intent_clf.classes_], dtype=np.intp),
-        vocabs=tuple({str(k): int(i) + int(off) for k, i in v.vocabulary_.items()} for v, off in zip(vectorizers, offsets, strict=False)),
+        group_of=np.array([group_names.index(group_of[str(c)]) for c in intent_clf.classes_], dtype=np.intp),
+        vocabs=tuple(_shifted(v.vocabulary_, int(off)) for v, off in zip(vectorizers, starts, strict=True)),
         idf=np.concatenate([v.idf_ for v in vectorizers]).astype(np.float64),
         weights=np.ascontiguousarray(np.hstack([intent_cols[0], group_cols[0]]), dtype=np.float32),
         intercept=np.concatenate([intent_cols[1], group_cols[1]]),
@@ -148,7 +155,8 @@ def _fit(x: Any, y: list[str], c: float) -> tuple[Any, tuple[Floats, Floats, Flo
     a = np.array([k.a_ for k in fitted.calibrators], dtype=np.float64)
     b = np.array([k.b_ for k in fitted.calibrators], dtype=np.float64)
     if len(clf.classes_) == 2:  # one score s for the second class; the first gets -s and P = 1 - P(second)
-        coef, intercept, a, b = np.vstack([-coef, coef]), np.concatenate([-intercept, intercept]), np.repeat(a, 2), np.array([-b[0], b[0]])
+        coef, intercept = np.vstack([-coef, coef]), np.concatenate([-intercept, intercept])
+        a, b = np.repeat(a, 2), np.array([-b[0], b[0]])
     return clf, (coef.T, intercept, a, b)
 
 
@@ -157,6 +165,10 @@ def _at_least_two_each(texts: Sequence[str], labels: Sequence[str]) -> tuple[lis
     counts = Counter(labels)
     single = [(t, y) for t, y in zip(texts, labels, strict=True) if counts[y] == 1]
     return [*texts, *(t for t, _ in single)], [*labels, *(y for _, y in single)]
+
+
+def _shifted(vocabulary: Mapping[str, int], offset: int) -> dict[str, int]:
+    return {str(k): int(i) + offset for k, i in vocabulary.items()}
 
 
 def _identity(toks: list[str]) -> list[str]:

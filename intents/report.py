@@ -9,9 +9,8 @@ from rich.table import Table
 
 
 def show(console: Console, title: str, result: dict[str, Any]) -> None:
-    console.print(
-        f"[bold]{title}[/]: n={result['n']}  accuracy={result['accuracy']:.3f}  macro-F1={result['macro_f1']:.3f}"
-    )
+    scores = f"n={result['n']}  accuracy={result['accuracy']:.3f}  macro-F1={result['macro_f1']:.3f}"
+    console.print(f"[bold]{title}, VOC types[/]: {scores}")
     console.print(_per_class(result))
     console.print(_confusion(result))
     if "intents" in result:

@@ -26,21 +26,40 @@ class Rule:
     intent: str
     kind: str  # "regex" or "lookup"
     source: str  # as written in the file
-    pattern: re.Pattern[str]
+    pattern: re.Pattern[str] | None = None  # a regex rule
+    keyword: str = ""  # a lookup rule: NFKC, case folded, one space between words
     file: str = ""
     line: int = 0
 
+    def match_length(self, prepared: str, folded: str) -> int:
+        """Length of the rule's first match in ``prepared`` (``folded`` is it case folded), -1 if none."""
+        if self.pattern is not None:
+            found = self.pattern.search(prepared)
+            return -1 if found is None else found.end() - found.start()
+        keyword, size = self.keyword, len(self.keyword)
+        start = folded.find(keyword)
+        while start >= 0:  # str.find, not a regex: most messages meet no keyword, and this is cheap
+            end = start + size
+            if not (_latin(keyword[0]) and start and _latin(folded[start - 1])) and not (
+                _latin(keyword[-1]) and end < len(folded) and _latin(folded[end])
+            ):
+                return size
+            start = folded.find(keyword, start + 1)
+        return -1
+
+
+def _latin(char: str) -> bool:
+    """An English keyword matches whole words only: "rude" is not in "prudent"."""
+    return char.isascii() and char.isalnum()
+
 
 def rule_text(text: str) -> str:
-    """What rules are matched against: NFKC, one space between words, at most RULE_CHARS."""
-    return _SPACE.sub(" ", unicodedata.normalize("NFKC", text[: RULE_CHARS * 2])).strip()[:RULE_CHARS]
+    """What rules are matched against: the first RULE_CHARS characters, NFKC, one space between words."""
+    return _SPACE.sub(" ", unicodedata.normalize("NFKC", text[:RULE_CHARS])).strip()
 
 
-def keyword_pattern(keyword: str) -> re.Pattern[str]:
-    word = _SPACE.sub(" ", unicodedata.normalize("NFKC", keyword)).strip()
-    before = r"(?<![A-Za-z0-9])" if word[:1].isascii() and word[:1].isalnum() else ""
-    after = r"(?![A-Za-z0-9])" if word[-1:].isascii() and word[-1:].isalnum() else ""
-    return re.compile(before + re.escape(word) + after, re.IGNORECASE)
+def keyword_text(keyword: str) -> str:
+    return rule_text(keyword).casefold()
 
 
 class RuleSet:
@@ -50,31 +69,27 @@ class RuleSet:
     @classmethod
     def from_data(cls, data: NluData) -> RuleSet:
         rules = [
-            Rule(
-                block.intent,
-                block.kind,
-                p.text,
-                re.compile(p.text, re.IGNORECASE) if block.kind == "regex" else keyword_pattern(p.text),
-                block.file,
-                p.line,
-            )
+            Rule(block.intent, block.kind, p.text, re.compile(p.text, re.IGNORECASE), "", block.file, p.line)
+            if block.kind == "regex"
+            else Rule(block.intent, block.kind, p.text, None, keyword_text(p.text), block.file, p.line)
             for block in data.rules
             for p in block.patterns
         ]
-        return cls(rules)
+        return cls([r for r in rules if r.pattern is not None or r.keyword])
 
     def match(self, text: str) -> Rule | None:
         """The deciding rule for ``text`` (not yet passed through ``rule_text``), or None."""
         if not self.rules:
             return None
         prepared = rule_text(text)
+        folded = prepared.casefold()
         best: tuple[int, bool, int] | None = None
         winner: Rule | None = None
         for order, rule in enumerate(self.rules):
-            found = rule.pattern.search(prepared)
-            if found is None:
+            length = rule.match_length(prepared, folded)
+            if length < 0:
                 continue
-            rank = (found.end() - found.start(), rule.kind == "regex", -order)
+            rank = (length, rule.kind == "regex", -order)
             if best is None or rank > best:
                 best, winner = rank, rule
         return winner
