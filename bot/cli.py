@@ -140,7 +140,11 @@ def chat(
         finally:
             await vocdesk.aclose()
 
-    _run(go())
+    try:
+        _run(go())
+    except KeyboardInterrupt:
+        out.print()
+        raise typer.Exit(130) from None
 
 
 @tickets_app.command("list")

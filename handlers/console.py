@@ -7,6 +7,7 @@ numbered; the customer answers with the number (or the label).
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Awaitable, Callable
 from typing import TextIO
 
@@ -31,13 +32,16 @@ async def run_console(
     """Feed stdin lines to the dialogue until end of input; returns how many lines were handled."""
     if interactive:
         stdout.write("vocdesk 터미널 상담 — 메시지를 입력하세요 (/help 도움말, Ctrl-D 종료)\n")
+    lines = _read_lines(stdin)
     handled = 0
     while True:
         if interactive:
             stdout.write("> ")
             stdout.flush()
-        line = await asyncio.to_thread(stdin.readline)
-        if not line:
+        line = await lines.get()
+        if line is None:
+            if interactive:
+                stdout.write("\n")
             return handled
         replies = await handle(Inbound(CHANNEL, user_id, text=line.rstrip("\r\n")))
         handled += 1
@@ -47,3 +51,18 @@ async def run_console(
         if not interactive:
             stdout.write("\n")
         stdout.flush()
+
+
+def _read_lines(stdin: TextIO) -> asyncio.Queue[str | None]:
+    """Lines of ``stdin`` read by a daemon thread (None at the end), so Ctrl-C never waits for a blocked
+    read: a thread of the default executor would keep the process alive until the next Enter."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[str | None] = asyncio.Queue()
+
+    def pump() -> None:
+        for line in iter(stdin.readline, ""):
+            loop.call_soon_threadsafe(queue.put_nowait, line)
+        loop.call_soon_threadsafe(queue.put_nowait, None)
+
+    threading.Thread(target=pump, name="console-stdin", daemon=True).start()
+    return queue
