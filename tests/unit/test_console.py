@@ -21,5 +21,6 @@ async def test_each_input_line_is_one_customer_message() -> None:
     stdout = io.StringIO()
     handled = await run_console(handle, io.StringIO("안녕\r\n\n끝\n"), stdout, user_id="u", interactive=False)
     assert handled == 3
-    assert [(m.channel, m.user_id, m.text) for m in seen] == [(CHANNEL, "u", "안녕"), (CHANNEL, "u", ""), (CHANNEL, "u", "끝")]
+    assert [(m.channel, m.user_id, m.text) for m in seen] == [
+        (CHANNEL, "u", "안녕"), (CHANNEL, "u", ""), (CHANNEL, "u", "끝")]
     assert stdout.getvalue() == "got 안녕\n\ngot \n\ngot 끝\n\n"
