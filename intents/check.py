@@ -4,22 +4,13 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from bot.classification import DIALOGUE_INTENTS
+from bot.errors import IntentFileError
 from intents.nlu import NluData
 from intents.rules import RuleSet
 
-
-@dataclass(frozen=True)
-class Problem:
-    file: str
-    line: int | None
-    problem: str
-
-    def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line else self.file
-        return f"{where}: {self.problem}"
+Problem = IntentFileError  # a problem found is reported like a file error: file, line, what
 
 
 def _same(text: str) -> str:

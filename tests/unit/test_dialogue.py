@@ -68,6 +68,14 @@ async def consent(d: Dialogue, user: str = "u1") -> None:
     await say(d, choice="consent:yes", user=user)
 
 
+async def file_complaint(d: Dialogue) -> list[Reply]:
+    """Consent, an unfriendly-service complaint, confirmed, no contact number: VOC-2026-000001."""
+    await consent(d)
+    await say(d, "직원이 불친절")
+    await say(d, choice="confirm:yes")
+    return await say(d, choice="contact:skip")
+
+
 async def test_full_conversation_opens_ticket_with_legal_due_date(dialogue: Dialogue, store: Store) -> None:
     first = await say(dialogue, "/start")
     assert "개인정보" in joined(first)
@@ -160,10 +168,7 @@ async def test_redelivered_message_is_handled_once(dialogue: Dialogue, store: St
 
 
 async def test_status_shows_only_own_tickets(dialogue: Dialogue) -> None:
-    await consent(dialogue)
-    await say(dialogue, "직원이 불친절")
-    await say(dialogue, choice="confirm:yes")
-    await say(dialogue, choice="contact:skip")
+    await file_complaint(dialogue)
     mine = joined(await say(dialogue, "/status VOC-2026-000001"))
     assert "접수" in mine and "2026년 10월 2일(금)까지" in mine
     assert "VOC-2026-000001" in joined(await say(dialogue, "/status"))
@@ -172,10 +177,7 @@ async def test_status_shows_only_own_tickets(dialogue: Dialogue) -> None:
 
 
 async def test_cancel_withdraws_after_confirmation(dialogue: Dialogue, store: Store) -> None:
-    await consent(dialogue)
-    await say(dialogue, "직원이 불친절")
-    await say(dialogue, choice="confirm:yes")
-    await say(dialogue, choice="contact:skip")
+    await file_complaint(dialogue)
     ask = await say(dialogue, "/cancel")
     assert [c.id for c in ask[-1].choices] == ["cancel:VOC-2026-000001", "keep:VOC-2026-000001"]
     assert store.tickets["VOC-2026-000001"].status is Status.RECEIVED
@@ -192,10 +194,7 @@ async def test_cancel_during_a_draft_discards_it(dialogue: Dialogue, store: Stor
 
 
 async def test_message_while_a_ticket_is_open_can_be_appended(dialogue: Dialogue, store: Store) -> None:
-    await consent(dialogue)
-    await say(dialogue, "직원이 불친절")
-    await say(dialogue, choice="confirm:yes")
-    await say(dialogue, choice="contact:skip")
+    await file_complaint(dialogue)
     ask = await say(dialogue, "그리고 그 직원이 전화도 불친절하게 끊었어요")
     assert ask[-1].choices[0].id == "append:VOC-2026-000001"
     await say(dialogue, choice="append:VOC-2026-000001")
