@@ -59,6 +59,16 @@ class ExtensionRefused(VocdeskError):
 
 
 @dataclass
+class ConcurrentUpdate(VocdeskError):
+    """Someone else changed the ticket between our read and our write (optimistic locking)."""
+
+    number: str
+
+    def __str__(self) -> str:
+        return f"ticket {self.number} was changed by someone else meanwhile; try again"
+
+
+@dataclass
 class TicketNotFound(VocdeskError):
     number: str
 

@@ -21,7 +21,8 @@ class TicketRepository(Protocol):
         """The ticket with all its events, or None."""
 
     async def save(self, ticket: Ticket) -> None:
-        """Write the ticket's fields and append its pending ``new_events`` (then cleared)."""
+        """Write the ticket's fields and append its pending ``new_events`` (then cleared). Raises
+        ``ConcurrentUpdate`` when the stored ticket changed since it was read (its ``version``)."""
 
     async def list(
         self, *, status: Status | None = None, customer_id: int | None = None,

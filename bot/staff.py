@@ -8,7 +8,7 @@ from datetime import datetime
 
 from bot.clock import Clock
 from bot.deadlines import Period
-from bot.errors import InputRejected, TicketNotFound
+from bot.errors import ConcurrentUpdate, InputRejected, TicketNotFound
 from bot.ports import UnitOfWorkFactory
 from bot.tickets import ExtensionReason, Ticket, TicketEvent
 from bot.workcalendar import WorkCalendar
@@ -32,8 +32,20 @@ class Staff:
                  departments: frozenset[str]) -> None:
         self.uow, self.calendar, self.clock, self.departments = uow, calendar, clock, departments
 
-    async def act(self, number: str, cmd: StaffAction) -> Ticket:
-        """Apply ``cmd`` to ticket ``number``; raises ``IllegalTransition`` / ``ExtensionRefused``."""
+    async def act(self, number: str, cmd: StaffAction, *, attempts: int = 3) -> Ticket:
+        """Apply ``cmd`` to ticket ``number``; raises ``IllegalTransition`` / ``ExtensionRefused``.
+
+        When someone else changed the ticket meanwhile (``ConcurrentUpdate``) the action is read and
+        checked again on the new state, up to ``attempts`` times."""
+        for attempt in range(1, attempts + 1):
+            try:
+                return await self._act_once(number, cmd)
+            except ConcurrentUpdate:
+                if attempt == attempts:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _act_once(self, number: str, cmd: StaffAction) -> Ticket:
         now = self.clock.now()
         async with self.uow() as uow:
             ticket = await uow.tickets.get(number)

@@ -141,6 +141,7 @@ class Ticket:
     events: list[TicketEvent] = field(default_factory=list)
     new_events: list[TicketEvent] = field(default_factory=list)
     id: int | None = None
+    version: int = 0  # bumped by every save; a stale save raises ConcurrentUpdate
 
     @classmethod
     def open(

@@ -125,6 +125,7 @@ class TicketRow(Base):
     answer: Mapped[str] = mapped_column(Text)
     pauses: Mapped[list[Any]]
     extensions: Mapped[list[Any]]
+    version: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -219,7 +220,7 @@ def ticket_from_row(row: TicketRow, events: list[TicketEvent]) -> Ticket:
             Period(e["amount"], Unit(e["unit"]), Regime(e["regime"])), ExtensionReason(e["reason"]),
             e["detail"], e["consent"], _instant(e["at"]),
         ) for e in row.extensions],
-        events=events, id=row.id,
+        events=events, id=row.id, version=row.version,
     )
 
 

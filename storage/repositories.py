@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.customers import ConversationState, Customer
-from bot.errors import TicketNotFound
+from bot.errors import ConcurrentUpdate, TicketNotFound
 from bot.tickets import OPEN, Status, Ticket, TicketEvent
 from storage.models import (
     Base,
@@ -73,7 +73,7 @@ class SqlTicketRepository:
             .returning(seq)
         )).scalar_one()
         number, now = ticket_number(year, n), self._clock.now()
-        values = ticket_values(ticket) | {"number": number, "year": year, "created_at": now,
+        values = ticket_values(ticket) | {"number": number, "year": year, "version": 0, "created_at": now,
                                           "updated_at": now}
         ticket.id = (await self._session.execute(
             _insert(self._session, TicketRow).values(values).returning(TicketRow.id)
@@ -86,11 +86,14 @@ class SqlTicketRepository:
         if ticket.id is None:
             raise ValueError("save() needs a stored ticket; use add() for a new one")
         found = (await self._session.execute(
-            update(TicketRow).where(TicketRow.id == ticket.id)
-            .values(ticket_values(ticket) | {"updated_at": self._clock.now()}).returning(TicketRow.id)
+            update(TicketRow).where(TicketRow.id == ticket.id, TicketRow.version == ticket.version)
+            .values(ticket_values(ticket) | {"version": ticket.version + 1, "updated_at": self._clock.now()})
+            .returning(TicketRow.id)
         )).scalar_one_or_none()
         if found is None:
-            raise TicketNotFound(ticket.number)
+            exists = await self._session.scalar(select(TicketRow.id).where(TicketRow.id == ticket.id))
+            raise ConcurrentUpdate(ticket.number) if exists is not None else TicketNotFound(ticket.number)
+        ticket.version += 1
         await self._append_events(ticket)
 
     async def get(self, number: str) -> Ticket | None:

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from bot.classification import Candidate, Classification, VocType
 from bot.customers import ConversationState, Customer
+from bot.errors import ConcurrentUpdate
 from bot.tickets import Status, Ticket
 
 KST = ZoneInfo("Asia/Seoul")
@@ -50,6 +51,9 @@ class FakeTickets(_Repo):
         return copy.deepcopy(t) if t else None
 
     async def save(self, ticket: Ticket) -> None:
+        if self.work.tickets[ticket.number].version != ticket.version:
+            raise ConcurrentUpdate(ticket.number)
+        ticket.version += 1
         ticket.new_events.clear()
         self.work.tickets[ticket.number] = copy.deepcopy(ticket)
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+import pytest
+
 from bot.app import build_calendar
 from bot.classification import VocType
 from bot.clock import FixedClock
 from bot.config import load_config
 from bot.dialogue import Dialogue, DialogueDeps
+from bot.errors import ConcurrentUpdate
 from bot.messages import Inbound
 from bot.routing import RoutingTable
 from bot.staff import Staff, StaffAction
@@ -88,3 +91,30 @@ async def test_staff_actions_write_events_and_outbox(database: Database) -> None
         "receive", "assign", "request_supplement", "supplement", "answer", "close"]
     assert kinds == ["ticket_opened", "ticket_assign", "ticket_request_supplement", "ticket_supplement",
                      "ticket_answer", "ticket_close"]
+
+
+async def test_a_stale_save_is_refused(database: Database) -> None:
+    at = datetime(2026, 9, 22, 10, 0, tzinfo=KST)
+    d = dialogue_on(database, at)
+    for msg in (Inbound("web", "b", text="/start"), Inbound("web", "b", choice="consent:yes"),
+                Inbound("web", "b", text="직원이 불친절"), Inbound("web", "b", choice="confirm:yes"),
+                Inbound("web", "b", choice="contact:skip")):
+        await d.handle(msg)
+    number = "VOC-2026-000001"
+    async with database.uow() as uow:
+        theirs = await uow.tickets.get(number)  # read by someone who is slow to act
+    async with database.uow() as uow:
+        mine = await uow.tickets.get(number)
+        assert mine is not None
+        mine.assign(at, "staff:kim", "kim")
+        await uow.tickets.save(mine)
+        await uow.commit()
+    assert theirs is not None
+    theirs.withdraw(at, "customer")
+    async with database.uow() as uow:
+        with pytest.raises(ConcurrentUpdate):
+            await uow.tickets.save(theirs)
+    async with database.uow() as uow:
+        stored = await uow.tickets.get(number)
+    assert stored is not None and (stored.status, stored.version) == (Status.ASSIGNED, 1)
+    assert [e.action.value for e in stored.events] == ["receive", "assign"]

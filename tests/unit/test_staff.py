@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from bot.classification import VocType
+from bot.clock import FixedClock
+from bot.deadlines import Period, Unit
+from bot.errors import ConcurrentUpdate, IllegalTransition, InputRejected, TicketNotFound
+from bot.staff import Staff, StaffAction
+from bot.tickets import Status, Ticket
+from bot.workcalendar import WorkCalendar
+from tests.fakes import KST, FakeTickets, FakeUnitOfWork, Store
+
+CAL = WorkCalendar.build()
+AT = datetime(2026, 9, 22, 10, 0, tzinfo=KST)
+
+
+async def stored_ticket(store: Store) -> str:
+    async with FakeUnitOfWork(store) as uow:
+        ticket = await uow.tickets.add(Ticket.open(
+            customer_id=1, channel="test", voc_type=VocType.INQUIRY, intent="general_inquiry",
+            department="voc_desk", text="문의", received_at=AT, policy=Period(7, Unit.DAYS), calendar=CAL,
+            actor="customer:1"))
+        await uow.commit()
+    return ticket.number
+
+
+class RacingUnitOfWork(FakeUnitOfWork):
+    """Every save loses the race ``races`` times before it goes through."""
+
+    races = 0
+
+    async def __aenter__(self) -> RacingUnitOfWork:
+        await super().__aenter__()
+        outer = self
+
+        class Racing(FakeTickets):
+            async def save(self, ticket: Ticket) -> None:
+                if RacingUnitOfWork.races > 0:
+                    RacingUnitOfWork.races -= 1
+                    raise ConcurrentUpdate(ticket.number)
+                await super().save(ticket)
+
+        self.tickets = Racing(outer.work)
+        return self
+
+
+def staff_on(store: Store) -> Staff:
+    return Staff(lambda: RacingUnitOfWork(store), CAL, FixedClock(AT), frozenset({"voc_desk", "legal"}))
+
+
+async def test_actions_move_the_ticket_and_queue_a_notice() -> None:
+    store = Store()
+    number = await stored_ticket(store)
+    staff = staff_on(store)
+    await staff.act(number, StaffAction("assign", "staff:lee", assignee="kim"))
+    ticket = await staff.act(number, StaffAction("transfer", "staff:kim", department="legal", reason="법령"))
+    assert (ticket.status, ticket.department) == (Status.RECEIVED, "legal")
+    assert [row["kind"] for row in store.outbox] == ["ticket_assign", "ticket_transfer"]
+
+
+async def test_a_lost_race_is_retried_on_the_fresh_state() -> None:
+    store = Store()
+    number = await stored_ticket(store)
+    RacingUnitOfWork.races = 2
+    ticket = await staff_on(store).act(number, StaffAction("start", "staff:kim"))
+    assert ticket.status is Status.IN_PROGRESS
+    RacingUnitOfWork.races = 3
+    with pytest.raises(ConcurrentUpdate):
+        await staff_on(store).act(number, StaffAction("answer", "staff:kim", answer="답변"))
+    assert store.tickets[number].status is Status.IN_PROGRESS
+
+
+@pytest.mark.parametrize(("cmd", "error"), [
+    (StaffAction("assign", "s"), InputRejected),  # no --assignee
+    (StaffAction("transfer", "s", department="nowhere", reason="x"), InputRejected),
+    (StaffAction("teleport", "s"), InputRejected),
+    (StaffAction("close", "s"), IllegalTransition),
+])
+async def test_bad_actions_are_refused_and_change_nothing(cmd: StaffAction, error: type[Exception]) -> None:
+    store = Store()
+    number = await stored_ticket(store)
+    with pytest.raises(error):
+        await staff_on(store).act(number, cmd)
+    assert len(store.tickets[number].events) == 1 and not store.outbox
+
+
+async def test_unknown_ticket() -> None:
+    with pytest.raises(TicketNotFound):
+        await staff_on(Store()).act("VOC-2026-999999", StaffAction("start", "s"))
