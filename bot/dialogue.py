@@ -15,6 +15,7 @@ from bot.classification import Candidate, Classification, Classifier, VocType
 from bot.clock import Clock
 from bot.config import Settings
 from bot.customers import ConversationState, Customer
+from bot.errors import ConcurrentUpdate
 from bot.messages import Choice, Inbound, Reply, clean_text
 from bot.pii import normalize_mobile
 from bot.ports import UnitOfWork, UnitOfWorkFactory
@@ -48,8 +49,20 @@ class Dialogue:
     def __init__(self, deps: DialogueDeps) -> None:
         self.deps = deps
 
-    async def handle(self, msg: Inbound) -> list[Reply]:
-        """Answer one customer message; an already-handled ``message_key`` gets no answer."""
+    async def handle(self, msg: Inbound, *, attempts: int = 3) -> list[Reply]:
+        """Answer one customer message; an already-handled ``message_key`` gets no answer.
+
+        A turn that lost a race on a ticket (``ConcurrentUpdate``: staff changed it meanwhile) was rolled
+        back whole, so it is simply run again on the fresh state."""
+        for attempt in range(1, attempts + 1):
+            try:
+                return await self._turn(msg)
+            except ConcurrentUpdate:
+                if attempt == attempts:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _turn(self, msg: Inbound) -> list[Reply]:
         async with self.deps.uow() as uow:
             if msg.message_key and not await uow.inbound.first_time(msg.channel, msg.message_key):
                 return []

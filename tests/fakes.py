@@ -142,6 +142,38 @@ def fake_uow_factory(store: Store) -> Callable[[], FakeUnitOfWork]:
     return lambda: FakeUnitOfWork(store)
 
 
+@dataclass
+class Races:
+    """How many more ticket saves lose the race (ConcurrentUpdate), as if someone saved first."""
+
+    left: int = 0
+    lost: int = 0
+
+
+class _RacingTickets(FakeTickets):
+    def __init__(self, work: Store, races: Races) -> None:
+        super().__init__(work)
+        self.races = races
+
+    async def save(self, ticket: Ticket) -> None:
+        if self.races.left > 0:
+            self.races.left -= 1
+            self.races.lost += 1
+            raise ConcurrentUpdate(ticket.number)
+        await super().save(ticket)
+
+
+class RacingUnitOfWork(FakeUnitOfWork):
+    def __init__(self, store: Store, races: Races) -> None:
+        super().__init__(store)
+        self.races = races
+
+    async def __aenter__(self) -> Self:
+        await super().__aenter__()
+        self.tickets = _RacingTickets(self.work, self.races)
+        return self
+
+
 class ScriptedClassifier:
     """Answers from a table of substrings; records every text it was asked about."""
 

@@ -13,7 +13,7 @@ from bot.messages import Inbound, Reply
 from bot.routing import RoutingTable
 from bot.tickets import Status
 from bot.workcalendar import WorkCalendar
-from tests.fakes import KST, ScriptedClassifier, Store, classification, fake_uow_factory
+from tests.fakes import KST, Races, RacingUnitOfWork, ScriptedClassifier, Store, classification, fake_uow_factory
 
 ROOT = Path(__file__).resolve().parents[2]
 C, Q, S = VocType.COMPLAINT, VocType.INQUIRY, VocType.SUGGESTION
@@ -231,3 +231,16 @@ async def test_control_characters_are_removed_from_ticket_text(dialogue: Dialogu
     await say(dialogue, choice="confirm:yes")
     await say(dialogue, choice="contact:skip")
     assert store.tickets["VOC-2026-000001"].text == "직원이 불친절했어요"
+
+
+async def test_a_turn_that_loses_a_race_on_its_ticket_runs_again(store: Store, clock: FixedClock) -> None:
+    dialogue, _ = make_dialogue(store, clock)
+    await file_complaint(dialogue)
+    await say(dialogue, "/cancel")
+    races = Races(left=1)  # staff saved the ticket between this turn's read and its write
+    dialogue.deps.uow = lambda: RacingUnitOfWork(store, races)
+    done = await say(dialogue, choice="cancel:VOC-2026-000001")
+    assert races.lost == 1
+    assert "취하했습니다" in joined(done)
+    assert store.tickets["VOC-2026-000001"].status is Status.WITHDRAWN
+    assert [r["kind"] for r in store.outbox].count("ticket_withdrawn") == 1

@@ -11,7 +11,7 @@ from bot.errors import ConcurrentUpdate, IllegalTransition, InputRejected, Ticke
 from bot.staff import Staff, StaffAction
 from bot.tickets import Status, Ticket
 from bot.workcalendar import WorkCalendar
-from tests.fakes import KST, FakeTickets, FakeUnitOfWork, Store
+from tests.fakes import KST, FakeUnitOfWork, Races, RacingUnitOfWork, Store
 
 CAL = WorkCalendar.build()
 AT = datetime(2026, 9, 22, 10, 0, tzinfo=KST)
@@ -27,28 +27,9 @@ async def stored_ticket(store: Store) -> str:
     return ticket.number
 
 
-class RacingUnitOfWork(FakeUnitOfWork):
-    """Every save loses the race ``races`` times before it goes through."""
-
-    races = 0
-
-    async def __aenter__(self) -> RacingUnitOfWork:
-        await super().__aenter__()
-        outer = self
-
-        class Racing(FakeTickets):
-            async def save(self, ticket: Ticket) -> None:
-                if RacingUnitOfWork.races > 0:
-                    RacingUnitOfWork.races -= 1
-                    raise ConcurrentUpdate(ticket.number)
-                await super().save(ticket)
-
-        self.tickets = Racing(outer.work)
-        return self
-
-
-def staff_on(store: Store) -> Staff:
-    return Staff(lambda: RacingUnitOfWork(store), CAL, FixedClock(AT), frozenset({"voc_desk", "legal"}))
+def staff_on(store: Store, races: Races | None = None) -> Staff:
+    lost = races or Races()
+    return Staff(lambda: RacingUnitOfWork(store, lost), CAL, FixedClock(AT), frozenset({"voc_desk", "legal"}))
 
 
 async def test_actions_move_the_ticket_and_queue_a_notice() -> None:
@@ -64,12 +45,11 @@ async def test_actions_move_the_ticket_and_queue_a_notice() -> None:
 async def test_a_lost_race_is_retried_on_the_fresh_state() -> None:
     store = Store()
     number = await stored_ticket(store)
-    RacingUnitOfWork.races = 2
-    ticket = await staff_on(store).act(number, StaffAction("start", "staff:kim"))
-    assert ticket.status is Status.IN_PROGRESS
-    RacingUnitOfWork.races = 3
+    races = Races(left=2)
+    ticket = await staff_on(store, races).act(number, StaffAction("start", "staff:kim"))
+    assert ticket.status is Status.IN_PROGRESS and races.lost == 2
     with pytest.raises(ConcurrentUpdate):
-        await staff_on(store).act(number, StaffAction("answer", "staff:kim", answer="답변"))
+        await staff_on(store, Races(left=3)).act(number, StaffAction("answer", "staff:kim", answer="답변"))
     assert store.tickets[number].status is Status.IN_PROGRESS
 
 
