@@ -8,26 +8,16 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
 VOCDESK = Path(sys.executable).with_name("vocdesk")
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
 
 
-@pytest.fixture(scope="session")
-def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One model cache for the whole e2e session, so the classifier trains once."""
-    return tmp_path_factory.mktemp("model")
-
-
 @pytest.fixture
-def config_file(tmp_path: Path, model_cache: Path) -> Path:
-    text = (ROOT / "config.toml").read_text(encoding="utf-8")
-    text = text.replace('url = "sqlite+aiosqlite:///var/vocdesk.db"', 'url = "sqlite+aiosqlite:///vocdesk.db"')
-    text = text.replace('intents_dir = "intents"', f'intents_dir = "{ROOT / "intents"}"')
-    text = text.replace('cache_dir = "var/model"', f'cache_dir = "{model_cache}"')
+def config_file(tmp_path: Path, shipped_config_file: Path) -> Path:
+    """A fresh copy of the shipped config (so a fresh SQLite database) sharing the session's model cache."""
     path = tmp_path / "config.toml"
-    path.write_text(text, encoding="utf-8")
+    path.write_text(shipped_config_file.read_text(encoding="utf-8"), encoding="utf-8")
     return path
 
 
