@@ -47,12 +47,13 @@ async def open_database(config: AppConfig, *, clock: Clock | None = None, migrat
 
 
 async def bootstrap(config: AppConfig, *, clock: Clock | None = None,
-                    classifier: Classifier | None = None, migrate: bool = True) -> App:
-    """Build the whole app. Tests pass a clock and a classifier; production takes the real ones."""
+                    classifier: Classifier | None = None, migrate: bool = True, progress: bool = False) -> App:
+    """Build the whole app. Tests pass a clock and a classifier; production takes the real ones
+    (``progress`` shows a bar when the classifier has to be trained first)."""
     if classifier is None:
         from intents import load_classifier
 
-        classifier = load_classifier(config)
+        classifier = load_classifier(config, progress=progress)
     clock = clock or SystemClock()
     settings = config.settings
     calendar = build_calendar(settings)

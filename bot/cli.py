@@ -117,7 +117,9 @@ def sla_due(
 
 async def _with_app(ctx: typer.Context, *, need_classifier: bool) -> App:
     config = app_config(ctx)
-    return await bootstrap(config, classifier=None if need_classifier else NullClassifier())
+    if not need_classifier:
+        return await bootstrap(config, classifier=NullClassifier())
+    return await bootstrap(config, progress=sys.stderr.isatty())
 
 
 @app.command("chat")

@@ -32,6 +32,7 @@ CONFIRM, PICK, PICK_TYPE, CONTACT, APPEND, CANCEL = (
 DRAFT_STEPS = frozenset({CONFIRM, PICK, PICK_TYPE, CONTACT, APPEND})
 _YES = frozenset({"네", "예", "응", "ㅇㅇ", "yes", "y", "ok", "okay", "동의", "좋아요"})
 _NO = frozenset({"아니요", "아니오", "아뇨", "no", "n", "ㄴㄴ"})
+UNSAVED_TEXT_CHARS = 12  # a message this long before consent was probably the VOC itself
 _ALIASES = {"도움말": "/help", "취소": "/cancel", "상태": "/status", "처음으로": "/start"}
 
 
@@ -154,15 +155,18 @@ class _Turn:
         if cid == "consent:yes":
             self.customer.consent_at, self.customer.consent_version = self.now, CONSENT_VERSION
             self.customer.display_name = msg.display_name[:100]
+            unsaved = self.state.data.get("unsaved_text", False)
             self.state.data = {}
             self.state.step = IDLE
-            self.say("ask_text")
+            self.say("resend" if unsaved else "ask_text")
             return
         if cid == "consent:no":
             self.state.data = {}
             self.state.step = NEW
             self.say("consent_declined")
             return
+        if len(clean_text(msg.text)) >= UNSAVED_TEXT_CHARS:
+            self.state.data["unsaved_text"] = True  # only the fact, never the text: there is no consent yet
         self.say("greeting", institution=self._institution())
         self.ask(CONSENT, "consent", self.choice("consent_yes", "consent:yes"),
                  self.choice("consent_no", "consent:no"),

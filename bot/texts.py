@@ -50,6 +50,7 @@ KO: dict[str, str] = {
         "마음이 바뀌시면 언제든 동의해 주세요. 전화나 방문으로도 접수하실 수 있습니다."
     ),
     "ask_text": "어떤 내용인지 자유롭게 적어 주세요.",
+    "resend": "동의해 주셔서 감사합니다. 동의 전에 보내신 내용은 저장하지 않았으니, 접수하실 내용을 다시 보내 주세요.",
     "understood": "말씀하신 내용을 [{voc_type} · {label}](으)로 이해했습니다. 이대로 접수할까요?",
     "confirm_yes": "네, 접수합니다",
     "confirm_other": "다른 유형입니다",
@@ -118,6 +119,7 @@ EN: dict[str, str] = {
         "You can agree at any time, or contact us by phone or in person."
     ),
     "ask_text": "Please tell us what it is about, in your own words.",
+    "resend": "Thank you. What you wrote before agreeing was not stored; please send it again.",
     "understood": "I understood this as [{voc_type} · {label}]. Shall I file it?",
     "confirm_yes": "Yes, file it",
     "confirm_other": "It is something else",

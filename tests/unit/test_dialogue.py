@@ -95,6 +95,12 @@ async def test_full_conversation_opens_ticket_with_legal_due_date(dialogue: Dial
     assert store.outbox[-1]["kind"] == "ticket_opened"
 
 
+async def test_text_before_consent_is_not_kept_and_the_customer_is_told(dialogue: Dialogue, store: Store) -> None:
+    await say(dialogue, "창구 직원이 너무 불친절했어요 정말 화가 납니다")
+    assert "불친절" not in repr(store.conversations)
+    assert "다시 보내 주세요" in joined(await say(dialogue, choice="consent:yes"))
+
+
 async def test_declined_consent_stores_no_text(dialogue: Dialogue, store: Store) -> None:
     await say(dialogue, "창구 직원이 너무 불친절했어요")
     replies = await say(dialogue, choice="consent:no")
