@@ -35,6 +35,14 @@ def dialogue_on(database: Database, at: datetime) -> Dialogue:
     ))
 
 
+async def file_complaint(d: Dialogue, user: str = "web-user") -> None:
+    """Consent, an unfriendly-service complaint, confirmed, no contact number: VOC-2026-000001."""
+    for msg in (Inbound("web", user, text="/start"), Inbound("web", user, choice="consent:yes"),
+                Inbound("web", user, text="직원이 불친절"), Inbound("web", user, choice="confirm:yes"),
+                Inbound("web", user, choice="contact:skip")):
+        await d.handle(msg)
+
+
 async def test_conversation_restart_and_redelivery(database: Database, database_url: str) -> None:
     at = datetime(2026, 9, 22, 10, 0, tzinfo=KST)
     first = dialogue_on(database, at)
@@ -67,11 +75,7 @@ async def test_conversation_restart_and_redelivery(database: Database, database_
 
 async def test_staff_actions_write_events_and_outbox(database: Database) -> None:
     at = datetime(2026, 9, 22, 10, 0, tzinfo=KST)
-    d = dialogue_on(database, at)
-    for msg in (Inbound("web", "a", text="/start"), Inbound("web", "a", choice="consent:yes"),
-                Inbound("web", "a", text="직원이 불친절"), Inbound("web", "a", choice="confirm:yes"),
-                Inbound("web", "a", choice="contact:skip")):
-        await d.handle(msg)
+    await file_complaint(dialogue_on(database, at))
     clock = FixedClock(datetime(2026, 9, 23, 9, 0, tzinfo=KST))
     staff = Staff(database.uow, build_calendar(SETTINGS), clock, frozenset(SETTINGS.departments))
     number = "VOC-2026-000001"
@@ -95,11 +99,7 @@ async def test_staff_actions_write_events_and_outbox(database: Database) -> None
 
 async def test_a_stale_save_is_refused(database: Database) -> None:
     at = datetime(2026, 9, 22, 10, 0, tzinfo=KST)
-    d = dialogue_on(database, at)
-    for msg in (Inbound("web", "b", text="/start"), Inbound("web", "b", choice="consent:yes"),
-                Inbound("web", "b", text="직원이 불친절"), Inbound("web", "b", choice="confirm:yes"),
-                Inbound("web", "b", choice="contact:skip")):
-        await d.handle(msg)
+    await file_complaint(dialogue_on(database, at))
     number = "VOC-2026-000001"
     async with database.uow() as uow:
         theirs = await uow.tickets.get(number)  # read by someone who is slow to act
