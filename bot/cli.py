@@ -228,15 +228,9 @@ def tickets_act(
         try:
             staff = Staff(vocdesk.database.uow, vocdesk.calendar, vocdesk.clock,
                           frozenset(vocdesk.config.settings.departments))
-            probe = None
-            if period is not None:
-                async with vocdesk.database.uow() as uow:
-                    current = await uow.tickets.get(number)
-                if current is not None:
-                    probe = Period(period, current.policy.unit, current.policy.regime)
             ticket = await staff.act(number.strip().upper(), StaffAction(
                 action=action, actor=actor, reason=reason, assignee=assignee, department=department,
-                answer=answer, extension=probe, extension_reason=reason_code, consent=consent,
+                answer=answer, extension_amount=period, extension_reason=reason_code, consent=consent,
             ))
         finally:
             await vocdesk.aclose()

@@ -22,7 +22,7 @@ class StaffAction:
     assignee: str = ""
     department: str = ""
     answer: str = ""
-    extension: Period | None = None
+    extension_amount: int | None = None  # in the ticket's own unit; None = as long as the original period
     extension_reason: ExtensionReason | None = None
     consent: bool = False
 
@@ -78,7 +78,8 @@ _HANDLERS: dict[str, _Handler] = {
     ),
     "supplement": lambda t, c, now, cal: t.supplement(now, c.actor, cal, c.reason),
     "extend": lambda t, c, now, cal: t.extend(
-        now, c.actor, cal, period=c.extension or t.policy,
+        now, c.actor, cal,
+        period=Period(c.extension_amount, t.policy.unit, t.policy.regime) if c.extension_amount else t.policy,
         reason=c.extension_reason or ExtensionReason.COMPARABLE, detail=_need(c.reason, "--reason"),
         consent=c.consent,
     ),

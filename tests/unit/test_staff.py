@@ -70,3 +70,12 @@ async def test_bad_actions_are_refused_and_change_nothing(cmd: StaffAction, erro
 async def test_unknown_ticket() -> None:
     with pytest.raises(TicketNotFound):
         await staff_on(Store()).act("VOC-2026-999999", StaffAction("start", "s"))
+
+
+async def test_extension_length_is_counted_in_the_tickets_own_unit() -> None:
+    store = Store()
+    number = await stored_ticket(store)
+    ticket = await staff_on(store).act(number, StaffAction(
+        "extend", "staff:kim", reason="현장 조사", extension_amount=3))
+    assert [str(e.period) for e in ticket.extensions] == ["3일"]
+    assert ticket.due_at == datetime(2026, 10, 8, 18, 0, tzinfo=KST)  # 10/2, then 10/6, 10/7, 10/8
