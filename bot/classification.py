@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class VocType(StrEnum):
@@ -65,6 +65,20 @@ class Classification:
             ],
             "source": self.source,
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Classification:
+        """The inverse of ``as_dict`` (the dialogue keeps a draft's classification as JSON)."""
+        return cls(
+            data["intent"], _voc_type(data["voc_type"]), float(data["confidence"]),
+            tuple(Candidate(a["intent"], _voc_type(a["voc_type"]), float(a["confidence"]))
+                  for a in data["alternatives"]),
+            data.get("source", "model"),
+        )
+
+
+def _voc_type(value: str | None) -> VocType | None:
+    return VocType(value) if value else None
 
 
 class Classifier(Protocol):

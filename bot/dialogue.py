@@ -7,7 +7,7 @@ loses nothing and a notification is never sent for a change that was rolled back
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -204,11 +204,11 @@ class _Turn:
         found = self.deps.classifier.classify(typed)
         if found.voc_type is None or found.intent not in self.deps.routing:
             if found.voc_type is not None:
-                found = _with_intent(found, self.deps.routing.default_for(found.voc_type))
+                found = _as_route(found, self.deps.routing.default_for(found.voc_type))
             else:
                 await self.dialogue_intent(found.intent, typed)
                 return
-        self.state.data = {"draft": {"text": typed, "classification": _dump(found)},
+        self.state.data = {"draft": {"text": typed, "classification": found.as_dict()},
                            "failures": self.state.data.get("failures", 0)}
         open_tickets = await self.uow.tickets.list(customer_id=self.customer.id, open_only=True, limit=1)
         if open_tickets:
@@ -253,7 +253,7 @@ class _Turn:
 
     def offer(self) -> None:
         """Confirm a confident classification; otherwise let the customer choose (two-stage fallback)."""
-        found = _load(self.state.data["draft"]["classification"])
+        found = Classification.from_dict(self.state.data["draft"]["classification"])
         route = self.deps.routing.route(found.intent)
         runner_up = next((c.confidence for c in found.alternatives if c.intent != found.intent), 0.0)
         sure = found.source == "rule" or (
@@ -293,9 +293,9 @@ class _Turn:
             self.say("ask_text")
             return
         if cid == "confirm:yes":
-            await self.after_intent(_load(draft["classification"]).intent)
+            await self.after_intent(Classification.from_dict(draft["classification"]).intent)
         elif cid == "confirm:other":
-            found = _load(draft["classification"])
+            found = Classification.from_dict(draft["classification"])
             self.pick(found, exclude=found.intent) if found.alternatives else self.pick_type()
         elif cid == "pick:none":
             self.state.data["failures"] = int(self.state.data.get("failures", 0)) + 1
@@ -344,7 +344,7 @@ class _Turn:
     async def open_ticket(self) -> None:
         draft = self.state.data["draft"]
         route = self.deps.routing.route(draft["intent"])
-        found = _load(draft["classification"])
+        found = Classification.from_dict(draft["classification"])
         ticket = Ticket.open(
             customer_id=self.customer.id or 0, channel=self.customer.channel, voc_type=route.voc_type,
             intent=route.intent, department=route.department, text=draft["text"], received_at=self.now,
@@ -443,20 +443,5 @@ class _Turn:
         return fmt(ticket.due_at, ticket.due_date_only, tz)
 
 
-def _with_intent(found: Classification, route: Route) -> Classification:
-    return Classification(route.intent, route.voc_type, found.confidence, found.alternatives, found.source)
-
-
-def _dump(found: Classification) -> dict[str, Any]:
-    return found.as_dict()
-
-
-def _load(data: dict[str, Any]) -> Classification:
-    def vt(value: str | None) -> VocType | None:
-        return VocType(value) if value else None
-
-    return Classification(
-        data["intent"], vt(data["voc_type"]), float(data["confidence"]),
-        tuple(Candidate(a["intent"], vt(a["voc_type"]), float(a["confidence"])) for a in data["alternatives"]),
-        data.get("source", "model"),
-    )
+def _as_route(found: Classification, route: Route) -> Classification:
+    return replace(found, intent=route.intent, voc_type=route.voc_type)
