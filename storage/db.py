@@ -7,16 +7,19 @@ creates its folder).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from bot.errors import VocdeskError
+
+T = TypeVar("T")
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _DRIVERS = {
@@ -67,6 +70,16 @@ def make_engine(url: str) -> AsyncEngine:
 
 def _json_dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)  # Korean stays readable in the database
+
+
+async def run_sync_once(url: str, fn: Callable[[Connection], T]) -> T:
+    """Run the synchronous ``fn`` (Alembic's API) in one transaction on a short-lived engine for ``url``."""
+    engine = make_engine(url)
+    try:
+        async with engine.begin() as connection:
+            return await connection.run_sync(fn)
+    finally:
+        await engine.dispose()
 
 
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

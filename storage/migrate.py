@@ -15,7 +15,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
-from storage.db import make_engine, normalize_url
+from storage.db import normalize_url, run_sync_once
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -45,24 +45,12 @@ async def upgrade(url: str, revision: str = "head") -> None:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 
-    engine = make_engine(url)
-    try:
-        async with engine.begin() as connection:
-            await connection.run_sync(run)
-    finally:
-        await engine.dispose()
+    await run_sync_once(url, run)
 
 
 async def current_revision(url: str) -> str | None:
     """The revision the database at ``url`` is at (None: never migrated)."""
-    engine = make_engine(url)
-    try:
-        async with engine.connect() as connection:
-            return await connection.run_sync(
-                lambda sync: MigrationContext.configure(sync).get_current_revision()
-            )
-    finally:
-        await engine.dispose()
+    return await run_sync_once(url, lambda sync: MigrationContext.configure(sync).get_current_revision())
 
 
 def current(url: str) -> str | None:

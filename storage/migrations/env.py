@@ -12,7 +12,7 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from storage.db import make_engine
+from storage.db import run_sync_once
 from storage.models import Base
 
 
@@ -20,15 +20,6 @@ def _run_on(connection: Connection) -> None:
     context.configure(connection=connection, target_metadata=Base.metadata, compare_type=True)
     with context.begin_transaction():
         context.run_migrations()
-
-
-async def _run_with_engine(url: str) -> None:
-    engine = make_engine(url)
-    try:
-        async with engine.begin() as connection:
-            await connection.run_sync(_run_on)
-    finally:
-        await engine.dispose()
 
 
 def run() -> None:
@@ -42,7 +33,7 @@ def run() -> None:
         with context.begin_transaction():
             context.run_migrations()
     else:
-        asyncio.run(_run_with_engine(url))
+        asyncio.run(run_sync_once(url, _run_on))
 
 
 if getattr(context, "config", None) is not None:  # only set while alembic runs this file
