@@ -34,10 +34,15 @@ class Institution(_Strict):
     name_en: str = "Customer Center"
     timezone: str = "Asia/Seoul"
     privacy_retention: str = "처리 완료 후 3년"
+    phone: str = ""  # told to customers who want a person but did not consent to the messenger
+    phone_hours: str = "평일 09:00-18:00"
+    phone_hours_en: str = "weekdays 09:00-18:00"
 
 
 class Database(_Strict):
     url: str = "sqlite+aiosqlite:///var/vocdesk.db"
+    pool_size: int = Field(default=10, ge=1, le=200)  # PostgreSQL connections; SQLite has one writer
+    acquire_timeout: float = Field(default=10.0, gt=0, le=600)  # seconds a turn may wait for a connection
 
 
 class HolidayOverride(_Strict):
@@ -112,11 +117,17 @@ class Dialogue(_Strict):
     margin: float = Field(default=0.15, ge=0.0, le=1.0)
     max_failures: int = Field(default=2, ge=1, le=10)
     ask_contact: bool = True
+    draft_ttl_minutes: int = Field(default=1440, ge=5, le=60 * 24 * 30)  # abandoned drafts are deleted
+    language_switch_after: int = Field(default=2, ge=1, le=10)  # messages in a row in the other language
 
 
 class Classifier(_Strict):
     intents_dir: str = "intents"
     cache_dir: str = "var/model"
+
+
+class Texts(_Strict):
+    dir: str = ""  # a folder with ko.toml / en.toml overriding the built-in catalog ("" = built-in only)
 
 
 class Telegram(_Strict):
@@ -133,6 +144,7 @@ class Settings(_Strict):
     dialogue: Dialogue = Dialogue()
     classifier: Classifier = Classifier()
     telegram: Telegram = Telegram()
+    texts: Texts = Texts()
     desk_department: str = "voc_desk"
     policies: dict[str, Policy] = {}
     departments: dict[str, Department] = {}

@@ -30,3 +30,17 @@ class ConversationState:
     step: str = "new"
     data: dict[str, Any] = field(default_factory=dict)
     updated_at: datetime | None = None
+
+
+@dataclass
+class Handoff:
+    """A customer asked to talk to a person. ``text`` is what they last wrote (personal numbers already
+    masked); ``step`` is where the conversation stood."""
+
+    customer_id: int
+    channel: str
+    text: str
+    step: str
+    at: datetime
+    status: str = "open"  # open | done
+    id: int | None = None

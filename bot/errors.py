@@ -84,3 +84,13 @@ class InputRejected(VocdeskError):
 
     def __str__(self) -> str:
         return self.problem
+
+
+@dataclass
+class DatabaseBusy(VocdeskError):
+    """No database connection came free within the configured bound; the caller may retry later."""
+
+    waited_s: float
+
+    def __str__(self) -> str:
+        return f"the database is busy (waited {self.waited_s:.1f} s for a connection); please try again"

@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Collection
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol, Self
 
-from bot.customers import ConversationState, Customer
+from bot.customers import ConversationState, Customer, Handoff
 from bot.tickets import Status, Ticket
 
 
@@ -26,9 +26,19 @@ class TicketRepository(Protocol):
 
     async def list(
         self, *, status: Status | None = None, customer_id: int | None = None,
-        open_only: bool = False, limit: int = 500,
+        open_only: bool = False, department: str | None = None, channel: str | None = None,
+        overdue_at: datetime | None = None, limit: int | None = 500,
     ) -> list[Ticket]:
-        """Tickets newest first (events included)."""
+        """Tickets newest first (events included). ``overdue_at``: only open tickets whose due instant
+        is before it. ``limit=None``: all of them."""
+
+    def stream(
+        self, *, status: Status | None = None, customer_id: int | None = None,
+        open_only: bool = False, department: str | None = None, channel: str | None = None,
+        overdue_at: datetime | None = None, limit: int | None = None, chunk: int = 1000,
+    ) -> AsyncIterator[Ticket]:
+        """The same tickets as ``list``, newest first, read ``chunk`` at a time (events included), so a
+        listing of any size runs in bounded memory."""
 
 
 class CustomerRepository(Protocol):
@@ -44,6 +54,18 @@ class ConversationRepository(Protocol):
     async def load(self, customer_id: int) -> ConversationState | None: ...
 
     async def save(self, customer_id: int, state: ConversationState) -> None: ...
+
+    async def purge(self, before: datetime, steps: Collection[str]) -> int:
+        """Delete the stored states whose step is one of ``steps`` and that were last updated before
+        ``before`` (abandoned drafts); returns how many."""
+
+
+class HandoffRepository(Protocol):
+    async def add(self, handoff: Handoff) -> Handoff:
+        """Store a request to talk to a person; gives it its id."""
+
+    async def list(self, *, open_only: bool = True, limit: int | None = 500) -> list[Handoff]:
+        """Hand-off requests, newest first."""
 
 
 class OutboxRepository(Protocol):
@@ -76,6 +98,9 @@ class UnitOfWork(Protocol):
 
     @property
     def inbound(self) -> InboundRepository: ...
+
+    @property
+    def handoffs(self) -> HandoffRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

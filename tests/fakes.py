@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
@@ -11,7 +11,7 @@ from typing import Any, Self
 from zoneinfo import ZoneInfo
 
 from bot.classification import Candidate, Classification, VocType
-from bot.customers import ConversationState, Customer
+from bot.customers import ConversationState, Customer, Handoff
 from bot.errors import ConcurrentUpdate
 from bot.tickets import Status, Ticket
 
@@ -27,6 +27,7 @@ class Store:
     conversations: dict[int, ConversationState] = field(default_factory=dict)
     outbox: list[dict[str, Any]] = field(default_factory=list)
     inbound: set[tuple[str, str]] = field(default_factory=set)
+    handoffs: list[Handoff] = field(default_factory=list)
     sequences: dict[int, int] = field(default_factory=dict)
     commits: int = 0
 
@@ -58,14 +59,26 @@ class FakeTickets(_Repo):
         self.work.tickets[ticket.number] = copy.deepcopy(ticket)
 
     async def list(self, *, status: Status | None = None, customer_id: int | None = None,
-                   open_only: bool = False, limit: int = 500) -> list[Ticket]:
+                   open_only: bool = False, department: str | None = None, channel: str | None = None,
+                   overdue_at: datetime | None = None, limit: int | None = 500) -> list[Ticket]:
         found = [
             copy.deepcopy(t) for t in reversed(self.work.tickets.values())
             if (status is None or t.status is status)
             and (customer_id is None or t.customer_id == customer_id)
             and (not open_only or t.is_open)
+            and (department is None or t.department == department)
+            and (channel is None or t.channel == channel)
+            and (overdue_at is None or (t.is_open and t.due_at < overdue_at))
         ]
-        return found[:limit]
+        return found if limit is None else found[:limit]
+
+    async def stream(self, *, status: Status | None = None, customer_id: int | None = None,
+                     open_only: bool = False, department: str | None = None, channel: str | None = None,
+                     overdue_at: datetime | None = None, limit: int | None = None,
+                     chunk: int = 1000) -> AsyncIterator[Ticket]:
+        for t in await self.list(status=status, customer_id=customer_id, open_only=open_only,
+                                 department=department, channel=channel, overdue_at=overdue_at, limit=limit):
+            yield t
 
 
 class FakeCustomers(_Repo):
@@ -93,6 +106,24 @@ class FakeConversations(_Repo):
 
     async def save(self, customer_id: int, state: ConversationState) -> None:
         self.work.conversations[customer_id] = copy.deepcopy(state)
+
+    async def purge(self, before: datetime, steps: Collection[str]) -> int:
+        stale = [cid for cid, s in self.work.conversations.items()
+                 if s.step in steps and s.updated_at is not None and s.updated_at < before]
+        for cid in stale:
+            del self.work.conversations[cid]
+        return len(stale)
+
+
+class FakeHandoffs(_Repo):
+    async def add(self, handoff: Handoff) -> Handoff:
+        handoff.id = len(self.work.handoffs) + 1
+        self.work.handoffs.append(copy.deepcopy(handoff))
+        return handoff
+
+    async def list(self, *, open_only: bool = True, limit: int | None = 500) -> list[Handoff]:
+        found = [copy.deepcopy(h) for h in reversed(self.work.handoffs) if not open_only or h.status == "open"]
+        return found if limit is None else found[:limit]
 
 
 class FakeOutbox(_Repo):
@@ -127,6 +158,7 @@ class FakeUnitOfWork:
         self.conversations = FakeConversations(self.work)
         self.outbox = FakeOutbox(self.work)
         self.inbound = FakeInbound(self.work)
+        self.handoffs = FakeHandoffs(self.work)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
