@@ -34,6 +34,7 @@ class Institution(_Strict):
     name_en: str = "Customer Center"
     timezone: str = "Asia/Seoul"
     privacy_retention: str = "처리 완료 후 3년"
+    privacy_retention_en: str = "3 years after the case is closed"
     phone: str = ""  # told to customers who want a person but did not consent to the messenger
     phone_hours: str = "평일 09:00-18:00"
     phone_hours_en: str = "weekdays 09:00-18:00"

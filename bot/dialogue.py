@@ -3,37 +3,46 @@
 Each turn runs in one unit of work: the customer, the stored conversation state, any ticket change
 and the outbox rows it causes are committed together, so a restart in the middle of a conversation
 loses nothing and a notification is never sent for a change that was rolled back.
+
+Personal numbers are redacted (``bot.pii.redact``) before any text is stored: in a draft, a ticket, an
+appended message or a hand-off. Only the contact number the customer gives for notices is kept whole.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from typing import Any
 
+from bot import intake
 from bot.classification import Candidate, Classification, Classifier, VocType
 from bot.clock import Clock
 from bot.config import Settings
-from bot.customers import ConversationState, Customer
+from bot.customers import ConversationState, Customer, Handoff
 from bot.errors import ConcurrentUpdate
 from bot.messages import Choice, Inbound, Reply, clean_text
-from bot.pii import normalize_mobile
+from bot.pii import Kind, normalize_mobile, redact
 from bot.ports import UnitOfWork, UnitOfWorkFactory
 from bot.routing import Route, RoutingTable
-from bot.texts import STATUS_EN, VOC_TYPE_EN, english_due, guess_locale, korean_due, text
-from bot.tickets import Ticket
+from bot.texts import Catalog, builtin, english_due, guess_locale, korean_due
+from bot.tickets import Status, Ticket
 from bot.workcalendar import WorkCalendar
 
 CONSENT_VERSION = "2026-11"
 NEW, CONSENT, IDLE = "new", "consent", "idle"
-CONFIRM, PICK, PICK_TYPE, CONTACT, APPEND, CANCEL = (
-    "confirm", "pick", "pick_type", "contact", "append", "cancel",
+CONFIRM, PICK, PICK_TYPE, CONTACT, APPEND, CANCEL, TWO = (
+    "confirm", "pick", "pick_type", "contact", "append", "cancel", "two",
 )
-DRAFT_STEPS = frozenset({CONFIRM, PICK, PICK_TYPE, CONTACT, APPEND})
+DRAFT_STEPS = frozenset({CONFIRM, PICK, PICK_TYPE, CONTACT, APPEND, TWO})
+CHOICE_STEPS = frozenset({CONFIRM, PICK, PICK_TYPE, APPEND, CANCEL, TWO})
 _YES = frozenset({"네", "예", "응", "ㅇㅇ", "yes", "y", "ok", "okay", "동의", "좋아요"})
 _NO = frozenset({"아니요", "아니오", "아뇨", "no", "n", "ㄴㄴ"})
 UNSAVED_TEXT_CHARS = 12  # a message this long before consent was probably the VOC itself
+HANDOFF_CONFIDENCE = 0.6  # a model (not rule) reading of "talk to a person" must be at least this sure
+HANDOFF_MAX_CHARS = 60  # longer texts are matters to file, even if they mention a person
+STATUS_RECENT = timedelta(days=30)  # answered cases shown by a bare /status
 _ALIASES = {"도움말": "/help", "취소": "/cancel", "상태": "/status", "처음으로": "/start"}
+_PII_ORDER = (Kind.RRN, Kind.CARD, Kind.ACCOUNT, Kind.PHONE)
 
 
 @dataclass
@@ -44,6 +53,7 @@ class DialogueDeps:
     calendar: WorkCalendar
     clock: Clock
     settings: Settings
+    texts: Catalog = field(default_factory=builtin)
 
 
 class Dialogue:
@@ -87,14 +97,19 @@ class _Turn:
         self.deps, self.uow, self.customer, self.state, self.now = deps, uow, customer, state, now
         self.settings = deps.settings
         self.replies: list[Reply] = []
+        self.pii_found: frozenset[Kind] = frozenset()
+        self._classified: dict[str, Classification] = {}
 
     # -- plumbing -------------------------------------------------------------------------------
     @property
     def locale(self) -> str:
         return self.customer.locale
 
+    def t(self, key: str, **values: object) -> str:
+        return self.deps.texts.text(self.locale, key, **values)
+
     def say(self, key: str, *choices: Choice, **values: object) -> None:
-        self.replies.append(Reply(text(self.locale, key, **values), tuple(choices)))
+        self.replies.append(Reply(self.t(key, **values), tuple(choices)))
 
     def ask(self, step: str, key: str, *choices: Choice, **values: object) -> None:
         self.state.step = step
@@ -102,7 +117,17 @@ class _Turn:
         self.say(key, *choices, **values)
 
     def choice(self, key: str, cid: str, **values: object) -> Choice:
-        return Choice(cid, text(self.locale, key, **values))
+        return Choice(cid, self.t(key, **values))
+
+    def reset(self, step: str = IDLE, **keep: Any) -> None:
+        """Forget the draft; keys starting with ``_`` (the language run) outlive it."""
+        self.state.step = step
+        self.state.data = {k: v for k, v in self.state.data.items() if k.startswith("_")} | keep
+
+    def classify(self, text: str) -> Classification:
+        if text not in self._classified:
+            self._classified[text] = self.deps.classifier.classify(text)
+        return self._classified[text]
 
     def _as_choice(self, msg: Inbound, typed: str) -> str | None:
         if msg.choice:
@@ -116,7 +141,7 @@ class _Turn:
                 return cid
         if typed.isdigit() and 1 <= int(typed) <= len(offered):
             return offered[int(typed) - 1][0]
-        if self.state.step in (CONSENT, CONFIRM, CANCEL):
+        if self.state.step in (CONSENT, CONFIRM, CANCEL, TWO):
             if low in _YES:
                 return offered[0][0]
             if low in _NO and len(offered) > 1:
@@ -125,24 +150,32 @@ class _Turn:
 
     # -- the turn -------------------------------------------------------------------------------
     async def run(self, msg: Inbound) -> list[Reply]:
-        typed = clean_text(msg.text)
+        raw = clean_text(msg.text)
         if len(msg.text) > self.settings.dialogue.max_text_chars:
-            self.customer.locale = guess_locale(msg.text[:500], self.locale) or self.locale
+            self.follow_language(msg.text[:500])
             self.say("too_long", length=len(msg.text), limit=self.settings.dialogue.max_text_chars)
             return self.replies
-        cid = self._as_choice(msg, typed)
-        if cid is None and not typed.startswith("/"):
-            self.customer.locale = guess_locale(typed, self.locale) or self.locale
-        command = _ALIASES.get(typed, typed) if not cid else ""
+        self.expire_draft()
+        cid = self._as_choice(msg, raw)
+        if cid is None and not raw.startswith("/") and self.switch_language(raw):
+            return self.replies
+        if cid is None and not raw.startswith("/"):
+            self.follow_language(raw)
+        redacted = redact(raw)
+        self.pii_found = redacted.found
+        typed = redacted.text
+        command = _ALIASES.get(raw, raw) if not cid else ""
         if command.startswith("/"):
             await self.command(command)
+        elif cid is None and self.wants_person(raw):
+            await self.handoff(typed)
         elif not self.customer.has_consent:
             self.consent(cid, msg)
         elif cid is not None:
             await self.on_choice(cid)
         elif self.state.step == CONTACT:
-            await self.on_contact(typed)
-        elif self.state.step in (CONFIRM, PICK, PICK_TYPE, APPEND, CANCEL) and len(typed) < 8:
+            await self.on_contact(raw)
+        elif self.state.step in CHOICE_STEPS and len(typed) < 8:
             self.say("choose_listed", *self._offered())
         else:
             await self.on_text(typed)
@@ -151,48 +184,105 @@ class _Turn:
     def _offered(self) -> list[Choice]:
         return [Choice(cid, label) for cid, label in self.state.data.get("choices", [])]
 
+    def expire_draft(self) -> None:
+        """A draft left longer than ``draft_ttl_minutes`` is gone (it holds what the customer wrote)."""
+        ttl = timedelta(minutes=self.settings.dialogue.draft_ttl_minutes)
+        updated = self.state.updated_at
+        if self.state.step in DRAFT_STEPS and updated is not None and self.now - updated > ttl:
+            self.reset()
+            self.say("draft_expired")
+
+    def switch_language(self, raw: str) -> bool:
+        wanted = intake.explicit_locale(raw)
+        if wanted is None:
+            return False
+        self.customer.locale = wanted
+        self.state.data["_lang_run"] = 0
+        self.say("language_set")
+        if not self.customer.has_consent:
+            self.consent(None, Inbound("", ""))
+        elif self.state.step in CHOICE_STEPS | {CONTACT}:
+            self.say("choose_listed", *self._offered())
+        return True
+
+    def follow_language(self, raw: str) -> None:
+        """The language follows the customer, not one message: a first message sets it; afterwards it
+        changes after ``language_switch_after`` messages in a row in the other language."""
+        guess = guess_locale(raw)
+        if guess is None:
+            return
+        if guess == self.customer.locale:
+            self.state.data["_lang_run"] = 0
+            return
+        if self.state.step == NEW and not self.customer.has_consent:
+            self.customer.locale = guess
+            return
+        run = int(self.state.data.get("_lang_run", 0)) + 1
+        if run >= self.settings.dialogue.language_switch_after:
+            self.customer.locale, run = guess, 0
+        self.state.data["_lang_run"] = run
+
+    def wants_person(self, raw: str) -> bool:
+        if not raw or len(raw) > HANDOFF_MAX_CHARS or raw.isdigit() or normalize_mobile(raw):
+            return False
+        found = self.classify(raw)
+        return found.intent == "human_handoff" and (
+            found.source == "rule" or found.confidence >= HANDOFF_CONFIDENCE)
+
+    def note_pii(self) -> None:
+        """Tell the customer what was taken out of the text we are about to store (once per turn)."""
+        if not self.pii_found:
+            return
+        kinds = ", ".join(self.t(f"pii_{k.value}") for k in _PII_ORDER if k in self.pii_found)
+        self.replies.insert(0, Reply(self.t("pii_removed", kinds=kinds)))
+        self.pii_found = frozenset()
+
     def consent(self, cid: str | None, msg: Inbound) -> None:
         if cid == "consent:yes":
             self.customer.consent_at, self.customer.consent_version = self.now, CONSENT_VERSION
             self.customer.display_name = msg.display_name[:100]
             unsaved = self.state.data.get("unsaved_text", False)
-            self.state.data = {}
-            self.state.step = IDLE
+            self.reset()
             self.say("resend" if unsaved else "ask_text")
             return
         if cid == "consent:no":
-            self.state.data = {}
-            self.state.step = NEW
+            self.reset(NEW)
             self.say("consent_declined")
             return
-        if len(clean_text(msg.text)) >= UNSAVED_TEXT_CHARS:
+        raw = clean_text(msg.text)
+        if len(raw) >= UNSAVED_TEXT_CHARS:
             self.state.data["unsaved_text"] = True  # only the fact, never the text: there is no consent yet
-        self.say("greeting", institution=self._institution())
+        if raw and intake.has_no_words(raw) and intake.sounds_upset(raw):
+            self.say("feelings")
+        else:
+            self.say("greeting", institution=self._institution())
         self.ask(CONSENT, "consent", self.choice("consent_yes", "consent:yes"),
-                 self.choice("consent_no", "consent:no"),
-                 retention=self.settings.institution.privacy_retention)
+                 self.choice("consent_no", "consent:no"), retention=self._retention())
 
     def _institution(self) -> str:
         inst = self.settings.institution
         return inst.name_en if self.locale == "en" else inst.name
 
+    def _retention(self) -> str:
+        inst = self.settings.institution
+        return inst.privacy_retention_en if self.locale == "en" else inst.privacy_retention
+
     async def command(self, command: str) -> None:
         name, _, arg = command.partition(" ")
         name = name.split("@", 1)[0].lower()
         if name == "/start":
-            self.state.data = {}
+            self.reset()
             if self.customer.has_consent:
-                self.state.step = IDLE
                 self.say("greeting", institution=self._institution())
                 self.say("ask_text")
             else:
                 self.consent(None, Inbound("", ""))
-        elif name == "/help":
-            self.say("help")
+        elif name == "/lang" and arg.strip().lower() in ("ko", "en"):
+            self.switch_language("english" if arg.strip().lower() == "en" else "한국어")
         elif name == "/status":
-            await self.status(arg.strip().upper())
+            await self.status(arg.strip())
         elif name == "/cancel":
-            await self.cancel(arg.strip().upper())
+            await self.cancel(arg.strip())
         else:
             self.say("help")
 
@@ -201,35 +291,98 @@ class _Turn:
         if not typed:
             self.say("empty")
             return
-        found = self.deps.classifier.classify(typed)
-        if found.voc_type is None or found.intent not in self.deps.routing:
-            if found.voc_type is not None:
-                found = _as_route(found, self.deps.routing.default_for(found.voc_type))
-            else:
-                await self.dialogue_intent(found.intent, typed)
-                return
-        self.state.data = {"draft": {"text": typed, "classification": found.as_dict()},
-                           "failures": self.state.data.get("failures", 0)}
-        open_tickets = await self.uow.tickets.list(customer_id=self.customer.id, open_only=True, limit=1)
-        if open_tickets:
-            number = open_tickets[0].number
-            self.ask(APPEND, "append_ask", self.choice("append_to", f"append:{number}", number=number),
-                     self.choice("append_new", "append:new"), number=number)
+        if intake.has_no_words(typed):
+            self.say("feelings" if intake.sounds_upset(typed) else "ask_text")
             return
-        self.offer()
+        if intake.wants_withdrawal(typed) and await self._open_tickets():
+            await self.cancel("")
+            return
+        found = self.voc_reading(typed)
+        if found is None:
+            await self.dialogue_intent(self.classify(typed).intent, typed)
+            return
+        self.note_pii()
+        self.state.data = {k: v for k, v in self.state.data.items() if k.startswith("_")} | {
+            "draft": {"text": typed, "classification": found.as_dict()},
+            "failures": self.state.data.get("failures", 0),
+        }
+        two = self.two_matters(typed, found)
+        if two:
+            self.state.data["matters"] = [{"text": text, "classification": c.as_dict()} for text, c in two]
+        target = self.related_ticket(await self._open_tickets(), typed, found)
+        if target is not None:
+            key, to = ("supplement_ask", "supplement_to") if target.status is Status.SUPPLEMENT_REQUESTED else (
+                "append_ask", "append_to")
+            self.ask(APPEND, key, self.choice(to, f"append:{target.number}", number=target.number),
+                     self.choice("append_new", "append:new"), number=target.number)
+            return
+        self.proceed()
+
+    def voc_reading(self, text: str) -> Classification | None:
+        """The classification of ``text`` as a VOC (an intent of the routing table), or None for a
+        dialogue intent (greeting, status question, ...)."""
+        found = self.classify(text)
+        if found.voc_type is None:
+            return None
+        if found.intent not in self.deps.routing:
+            found = _as_route(found, self.deps.routing.default_for(found.voc_type))
+        return found
+
+    def two_matters(self, typed: str, found: Classification) -> list[tuple[str, Classification]]:
+        """Two pieces of ``typed`` that each read, with confidence, as a different VOC intent."""
+        pieces = intake.matters(typed)
+        if len(pieces) < 2:
+            return []
+        readings: list[tuple[str, Classification]] = []
+        for piece in pieces:
+            reading = self.voc_reading(piece)
+            if reading is not None and reading.confidence >= self.settings.dialogue.confirm_threshold:
+                readings.append((piece, reading))
+        first = readings[0] if readings else None
+        second = next((r for r in readings[1:] if first and r[1].intent != first[1].intent), None)
+        return [first, second] if first and second else []
+
+    def related_ticket(self, tickets: list[Ticket], typed: str, found: Classification) -> Ticket | None:
+        """The open ticket this message may belong to (worth asking about), or None for a new matter."""
+        if not tickets:
+            return None
+        quoted = intake.number_in(typed)
+        for t in tickets:
+            if t.number == quoted or t.status is Status.SUPPLEMENT_REQUESTED:
+                return t
+        if intake.follows_up(typed):
+            return tickets[0]
+        near = {found.intent} | {c.intent for c in found.alternatives[:2]}
+        return next((t for t in tickets if t.voc_type is found.voc_type and t.intent in near), None)
+
+    async def _open_tickets(self) -> list[Ticket]:
+        return await self.uow.tickets.list(customer_id=self.customer.id, open_only=True, limit=10)
+
+    def proceed(self) -> None:
+        """After the draft is known to be new: ask about a second matter, else confirm the first."""
+        two = self.state.data.get("matters")
+        if not two:
+            self.offer()
+            return
+        first, second = (Classification.from_dict(m["classification"]) for m in two)
+        self.ask(TWO, "two_found", self.choice("two_separate", "two:separate"),
+                 self.choice("two_together", "two:together"),
+                 first=self._label(self.deps.routing.route(first.intent)), first_text=_snippet(two[0]["text"]),
+                 second=self._label(self.deps.routing.route(second.intent)),
+                 second_text=_snippet(two[1]["text"]))
 
     async def dialogue_intent(self, intent: str, typed: str) -> None:
         if intent == "greet":
-            self.state.step = IDLE
+            self.reset()
             self.say("greeting", institution=self._institution())
             self.say("ask_text")
         elif intent == "goodbye":
-            self.state.step = IDLE
+            self.reset()
             self.say("goodbye")
         elif intent == "human_handoff":
             await self.handoff(typed)
         elif intent == "check_status":
-            await self.status("")
+            await self.status(intake.number_in(typed) or "")
         else:
             await self.failed(typed)
 
@@ -243,12 +396,26 @@ class _Turn:
             self.say("out_of_scope")
 
     async def handoff(self, typed: str) -> None:
+        """Hand the customer to a person, from any step. Without consent nothing is stored: they get the
+        institution's phone number and hours instead."""
+        if not self.customer.has_consent:
+            inst = self.settings.institution
+            hours = inst.phone_hours_en if self.locale == "en" else inst.phone_hours
+            self.say("handoff_no_consent" if inst.phone else "handoff_no_consent_nophone",
+                     phone=inst.phone, hours=hours)
+            return
+        draft = self.state.data.get("draft") or {}
+        text = draft.get("text") or typed
+        self.note_pii()
+        handoff = await self.uow.handoffs.add(Handoff(
+            customer_id=self.customer.id or 0, channel=self.customer.channel, text=text,
+            step=self.state.step, at=self.now,
+        ))
         await self.uow.outbox.put("handoff", {
-            "customer_id": self.customer.id, "channel": self.customer.channel, "text": typed,
-            "at": self.now.isoformat(),
-        })
-        self.state.data = {}
-        self.state.step = IDLE
+            "handoff_id": handoff.id, "customer_id": self.customer.id, "channel": self.customer.channel,
+            "text": text, "step": handoff.step, "at": self.now.isoformat(),
+        }, dedupe_key=f"handoff:{handoff.id}")
+        self.reset()
         self.say("handoff", hours=", ".join(self.settings.calendar.work_windows))
 
     def offer(self) -> None:
@@ -283,13 +450,13 @@ class _Turn:
     def pick_type(self) -> None:
         types = [t for t in VocType if self.deps.routing.intents_of(t)]
         self.ask(PICK_TYPE, "pick_type", *[Choice(f"type:{t.value}", self._type_label(t)) for t in types],
-                 Choice("handoff", "상담원 연결" if self.locale != "en" else "Talk to a person"))
+                 self.choice("handoff_choice", "handoff"))
 
     async def on_choice(self, cid: str) -> None:
         kind, _, value = cid.partition(":")
         draft: dict[str, Any] = self.state.data.get("draft") or {}
-        if kind in ("confirm", "pick", "type", "contact", "append") and not draft:
-            self.state.step = IDLE
+        if kind in ("confirm", "pick", "type", "contact", "append", "two") and not draft:
+            self.reset()
             self.say("ask_text")
             return
         if cid == "confirm:yes":
@@ -305,36 +472,45 @@ class _Turn:
         elif kind == "type" and value in VocType.__members__.values():
             await self.after_intent(self.deps.routing.default_for(VocType(value)).intent)
         elif cid == "handoff":
-            await self.handoff(draft["text"] if draft else "")
+            await self.handoff(draft.get("text", ""))
         elif cid == "contact:skip":
+            self.state.data["_contact_skipped"] = True
             await self.open_ticket()
         elif cid == "append:new":
-            self.offer()
+            self.proceed()
         elif kind == "append":
             await self.append(value, draft["text"])
+        elif cid == "two:separate":
+            first, second = self.state.data.pop("matters")
+            self.state.data["draft"], self.state.data["queued"] = first, second
+            self.offer()
+        elif cid == "two:together":
+            self.state.data.pop("matters", None)
+            self.offer()
         elif kind == "cancelpick":
             self.ask(CANCEL, "cancel_ask", self.choice("cancel_yes", f"cancel:{value}"),
                      self.choice("cancel_keep", f"keep:{value}"), number=value)
         elif kind == "cancel":
             await self.withdraw(value)
         elif kind == "keep":
-            self.state.step, self.state.data = IDLE, {}
+            self.reset()
             self.say("cancel_kept", number=value)
         elif kind == "consent":
-            self.state.step = IDLE
+            self.reset()
             self.say("ask_text")
         else:
             self.say("choose_listed", *self._offered())
 
     async def after_intent(self, intent: str) -> None:
         self.state.data["draft"]["intent"] = intent
-        if self.settings.dialogue.ask_contact and not self.customer.phone:
+        wants_contact = self.settings.dialogue.ask_contact and not self.state.data.get("_contact_skipped")
+        if wants_contact and not self.customer.phone:
             self.ask(CONTACT, "ask_contact", self.choice("contact_skip", "contact:skip"))
         else:
             await self.open_ticket()
 
-    async def on_contact(self, typed: str) -> None:
-        phone = normalize_mobile(typed)
+    async def on_contact(self, raw: str) -> None:
+        phone = normalize_mobile(raw)
         if phone is None:
             self.say("contact_invalid", *self._offered())
             return
@@ -356,57 +532,88 @@ class _Turn:
         await self.uow.outbox.put("ticket_opened", {
             "number": ticket.number, "department": route.department, "due_at": ticket.due_at.isoformat(),
         }, dedupe_key=f"opened:{ticket.number}")
-        self.state.step, self.state.data = IDLE, {}
+        queued = self.state.data.get("queued")
+        self.reset()
         self.say("opened", number=ticket.number, voc_type=self._type_label(route.voc_type),
-                 label=self._label(route), department=self._department(route), due=self._due(ticket))
-        if route.remedy:
-            self.say("remedy", remedy=route.remedy)
+                 label=self._label(route), department=self._department(route.department), due=self._due(ticket))
+        remedy = f"remedy.{route.intent}"
+        if self.deps.texts.has(remedy):
+            self.say(remedy)
+        if queued:
+            self.state.data["draft"] = queued
+            self.say("second_next")
+            self.offer()
+        else:
+            self.state.data.pop("_contact_skipped", None)
 
     async def append(self, number: str, typed: str) -> None:
+        """Add the draft to an open ticket; on a ticket waiting for a supplement it *is* the supplement,
+        and the deadline clock runs again (민원처리법 시행령 제20조: only the supplement period is excluded)."""
         ticket = await self.uow.tickets.get(number)
         if ticket is None or ticket.customer_id != self.customer.id or not ticket.is_open:
-            self.offer()
+            self.proceed()
             return
-        ticket.add_customer_message(self.now, f"customer:{self.customer.id}", typed)
+        actor = f"customer:{self.customer.id}"
+        if ticket.status is Status.SUPPLEMENT_REQUESTED:
+            event = ticket.supplement(self.now, actor, self.deps.calendar, typed)
+            kind, key = "ticket_supplement", "supplement_received"
+        else:
+            event = ticket.add_customer_message(self.now, actor, typed)
+            kind, key = "customer_message", "appended"
         await self.uow.tickets.save(ticket)
-        await self.uow.outbox.put("customer_message", {"number": number, "at": self.now.isoformat()})
-        self.state.step, self.state.data = IDLE, {}
-        self.say("appended", number=number)
+        await self.uow.outbox.put(kind, {
+            "number": number, "at": self.now.isoformat(), "status": ticket.status.value,
+            "due_at": ticket.due_at.isoformat(), "text": event.data.get("text", ""),
+        }, dedupe_key=f"{number}:{len(ticket.events)}")
+        self.reset()
+        self.say(key, number=number, due=self._due(ticket))
 
     # -- status and cancel -------------------------------------------------------------------------
-    async def status(self, number: str) -> None:
-        if number:
-            ticket = await self.uow.tickets.get(number)
+    def _number(self, arg: str) -> str | None:
+        return intake.ticket_number(arg, self.now.astimezone(self.deps.calendar.tz).year)
+
+    async def status(self, arg: str) -> None:
+        if arg:
+            number = self._number(arg)
+            ticket = await self.uow.tickets.get(number) if number else None
             if ticket is None or ticket.customer_id != self.customer.id:
-                self.say("status_unknown", number=number)
+                self.say("status_unknown", number=number or arg)
             else:
                 self.say_status(ticket)
             return
-        tickets = await self.uow.tickets.list(customer_id=self.customer.id, open_only=True)
+        recent = self.now - STATUS_RECENT
+        tickets = [t for t in await self.uow.tickets.list(customer_id=self.customer.id, limit=20)
+                   if t.is_open or (t.status is Status.ANSWERED and _answered_at(t) >= recent)]
         if not tickets:
             self.say("status_none")
         for ticket in tickets:
             self.say_status(ticket)
 
     def say_status(self, ticket: Ticket) -> None:
+        """The ticket's status with the staff's own words: what a supplement request asks for, the answer."""
         route = self.deps.routing.route(ticket.intent) if ticket.intent in self.deps.routing else None
-        self.say(
-            "status_line", number=ticket.number,
-            status=STATUS_EN[ticket.status.value] if self.locale == "en" else ticket.status.label_ko,
-            voc_type=self._type_label(ticket.voc_type), label=self._label(route) if route else ticket.intent,
-            department=self._department(route) if route else ticket.department, due=self._due(ticket),
-        )
+        values: dict[str, object] = {
+            "number": ticket.number, "status": self.t(f"status.{ticket.status.value}"),
+            "voc_type": self._type_label(ticket.voc_type), "label": self._label(route) if route else ticket.intent,
+            "department": self._department(ticket.department), "due": self._due(ticket),
+        }
+        self.say("status_paused" if ticket.paused_since else "status_line", **values)
+        if ticket.supplement_request:
+            self.say("status_supplement", request=ticket.supplement_request, number=ticket.number)
+        if ticket.answer and ticket.status in (Status.ANSWERED, Status.CLOSED):
+            self.say("status_answer", answer=ticket.answer)
 
-    async def cancel(self, number: str) -> None:
-        if self.state.step in DRAFT_STEPS and not number:
-            self.state.step, self.state.data = IDLE, {}
+    async def cancel(self, arg: str) -> None:
+        if self.state.step in DRAFT_STEPS and not arg:
+            self.reset()
             self.say("cancel_draft")
             return
-        tickets = await self.uow.tickets.list(customer_id=self.customer.id, open_only=True)
-        if number:
+        tickets = await self._open_tickets()
+        if arg:
+            number = self._number(arg)
             tickets = [t for t in tickets if t.number == number]
         if not tickets:
-            self.state.step = IDLE
+            self.reset()
             self.say("cancel_nothing")
         elif len(tickets) == 1:
             n = tickets[0].number
@@ -417,7 +624,7 @@ class _Turn:
 
     async def withdraw(self, number: str) -> None:
         ticket = await self.uow.tickets.get(number)
-        self.state.step, self.state.data = IDLE, {}
+        self.reset()
         if ticket is None or ticket.customer_id != self.customer.id or not ticket.is_open:
             self.say("cancel_nothing")
             return
@@ -429,13 +636,16 @@ class _Turn:
 
     # -- wording ------------------------------------------------------------------------------------
     def _type_label(self, voc_type: VocType) -> str:
-        return VOC_TYPE_EN[voc_type.value] if self.locale == "en" else voc_type.label_ko
+        return self.t(f"voc_type.{voc_type.value}")
 
     def _label(self, route: Route) -> str:
         return route.label_en if self.locale == "en" else route.label
 
-    def _department(self, route: Route) -> str:
-        return route.department_name_en if self.locale == "en" else route.department_name
+    def _department(self, key: str) -> str:
+        dept = self.settings.departments.get(key)
+        if dept is None:
+            return key
+        return (dept.name_en or dept.name) if self.locale == "en" else dept.name
 
     def _due(self, ticket: Ticket) -> str:
         tz = self.deps.calendar.tz
@@ -445,3 +655,12 @@ class _Turn:
 
 def _as_route(found: Classification, route: Route) -> Classification:
     return replace(found, intent=route.intent, voc_type=route.voc_type)
+
+
+def _snippet(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _answered_at(ticket: Ticket) -> datetime:
+    answers = [e.at for e in ticket.events if e.action.value == "answer"]
+    return answers[-1] if answers else ticket.received_at

@@ -16,6 +16,7 @@ from typing import Any
 from bot.classification import VocType
 from bot.deadlines import Interval, Period, compute_due
 from bot.errors import ExtensionRefused, IllegalTransition
+from bot.pii import mask
 from bot.workcalendar import WorkCalendar
 
 
@@ -152,7 +153,7 @@ class Ticket:
         deadline = compute_due(received_at, policy, calendar)
         ticket = cls(
             customer_id=customer_id, channel=channel, voc_type=voc_type, intent=intent,
-            department=department, text=text, received_at=received_at, policy=policy,
+            department=department, text=mask(text), received_at=received_at, policy=policy,
             due_at=deadline.due_at, due_date_only=deadline.date_only,
             contact_phone=contact_phone, confidence=confidence,
         )
@@ -169,6 +170,14 @@ class Ticket:
     @property
     def paused_since(self) -> datetime | None:
         return self.pauses[-1].start if self.pauses and self.pauses[-1].end is None else None
+
+    @property
+    def supplement_request(self) -> str:
+        """What staff asked the customer to supply, while the ticket waits for it."""
+        if self.status is not Status.SUPPLEMENT_REQUESTED:
+            return ""
+        asked = [e for e in self.events if e.action is Action.REQUEST_SUPPLEMENT]
+        return asked[-1].reason if asked else ""
 
     def assign(self, at: datetime, actor: str, assignee: str) -> TicketEvent:
         self._check(Action.ASSIGN)
@@ -220,7 +229,7 @@ class Ticket:
 
     def answer_with(self, at: datetime, actor: str, answer: str) -> TicketEvent:
         self._check(Action.ANSWER)
-        self.answer = answer
+        self.answer = mask(answer)
         return self._apply(Action.ANSWER, at, actor, data={"on_time": at <= self.due_at})
 
     def close(self, at: datetime, actor: str, reason: str = "") -> TicketEvent:
@@ -255,7 +264,9 @@ class Ticket:
 
     def _record(self, action: Action, at: datetime, actor: str, previous: Status | None, *,
                 reason: str, data: dict[str, Any]) -> TicketEvent:
-        event = TicketEvent(at, actor, action, previous, self.status, reason, data)
+        # Personal numbers never reach the audit trail, whoever typed them (customer or staff).
+        data = {k: mask(v) if isinstance(v, str) else v for k, v in data.items()}
+        event = TicketEvent(at, actor, action, previous, self.status, mask(reason), data)
         self.events.append(event)
         self.new_events.append(event)
         return event

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import TextIO
 
 from bot.messages import Inbound, Reply
+from bot.texts import Catalog, builtin
 
 CHANNEL = "console"
 
@@ -27,11 +28,11 @@ def render(replies: list[Reply]) -> str:
 
 async def run_console(
     handle: Callable[[Inbound], Awaitable[list[Reply]]], stdin: TextIO, stdout: TextIO, *,
-    user_id: str, interactive: bool,
+    user_id: str, interactive: bool, texts: Catalog | None = None, locale: str = "ko",
 ) -> int:
     """Feed stdin lines to the dialogue until end of input; returns how many lines were handled."""
     if interactive:
-        stdout.write("vocdesk 터미널 상담 — 메시지를 입력하세요 (/help 도움말, Ctrl-D 종료)\n")
+        stdout.write((texts or builtin()).text(locale, "channel.console_banner") + "\n")
     lines = _read_lines(stdin)
     handled = 0
     while True:

@@ -25,6 +25,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 from bot.config import AppConfig
 from bot.messages import Inbound, Reply
 from bot.pii import mask
+from bot.texts import Catalog, builtin
 
 CHANNEL = "telegram"
 ALLOWED_UPDATES = ["message", "edited_message", "channel_post", "callback_query"]
@@ -35,27 +36,10 @@ Reason = Literal["edited", "non_text", "group", "from_bot", "service", "unsuppor
 Handle = Callable[[Inbound], Awaitable[list[Reply]]]
 TelegramApp = Application[Any, Any, Any, Any, Any, Any]
 
-NOTICES: dict[str, dict[str, str]] = {
-    "text_only": {
-        "ko": "사진·스티커·음성·파일은 접수할 수 없습니다. 내용을 글(텍스트)로 적어 보내 주세요.",
-        "en": "I can only read text. Please write your message as text "
-              "(photos, stickers, voice messages and files cannot be filed).",
-    },
-    "private_only": {
-        "ko": "고객의 소리는 개인정보 보호를 위해 봇과의 1:1 대화에서만 접수합니다. 1:1 채팅으로 보내 주세요.",
-        "en": "To protect your personal information we take cases only in a private 1:1 chat with the bot. "
-              "Please message the bot directly.",
-    },
-    "try_again": {
-        "ko": "일시적인 오류로 처리하지 못했습니다. 잠시 후 같은 내용을 다시 보내 주세요.",
-        "en": "Something went wrong on our side. Please send that again in a moment.",
-    },
-}
-
-
 @dataclass(frozen=True)
 class Ignored:
-    """An update that does not reach the dialogue, why, and the notice (a ``NOTICES`` key) it gets."""
+    """An update that does not reach the dialogue, why, and the notice it gets (a ``channel.`` key of the
+    text catalog)."""
 
     reason: Reason
     notice: str | None = None
@@ -110,7 +94,7 @@ def to_inbound(update: Update, callback_data: CallbackData | None = None) -> Inb
     if update.edited_message or update.edited_channel_post:
         return Ignored("edited", chat_id=chat_id, locale=locale or "ko")
     if chat is not None and chat.type != PRIVATE:
-        return Ignored("group", "private_only", chat_id, locale or "ko")
+        return Ignored("group", "telegram_private_only", chat_id, locale or "ko")
     if user is None or chat is None:
         return Ignored("unsupported", chat_id=chat_id)
     if user.is_bot:
@@ -131,7 +115,7 @@ def to_inbound(update: Update, callback_data: CallbackData | None = None) -> Inb
     if message.text is not None:
         return Inbound(CHANNEL, str(user.id), text=message.text, **common)
     if message.effective_attachment is not None or message.caption is not None:
-        return Ignored("non_text", "text_only", chat_id, locale or "ko")
+        return Ignored("non_text", "telegram_text_only", chat_id, locale or "ko")
     return Ignored("service", chat_id=chat_id)
 
 
@@ -185,8 +169,8 @@ def to_telegram(replies: Sequence[Reply], callback_data: CallbackData | None = N
     return out
 
 
-def notice(key: str, locale: str) -> str:
-    return NOTICES[key]["en" if locale == "en" else "ko"]
+def notice(key: str, locale: str, texts: Catalog | None = None) -> str:
+    return (texts or builtin()).text(locale, f"channel.{key}")
 
 
 def build_application(config: AppConfig, *, max_retries: int = 3) -> TelegramApp:
@@ -207,18 +191,20 @@ class TelegramChannel:
     is contained to its update and logged without message text (``bot.pii.mask`` on error texts)."""
 
     def __init__(self, application: TelegramApp, handle: Handle, *, poll_timeout: int = 10,
-                 webhook_secret: str = "") -> None:
+                 webhook_secret: str = "", texts: Catalog | None = None) -> None:
         self.application, self.handle = application, handle
+        self.texts = texts or builtin()
         self.poll_timeout, self.webhook_secret = poll_timeout, webhook_secret
         self.callback_data = CallbackData()
         self.told_groups: OrderedDict[int, None] = OrderedDict()
         application.add_handler(TypeHandler(Update, self.on_update))
 
     @classmethod
-    def build(cls, config: AppConfig, handle: Handle, *, max_retries: int = 3) -> TelegramChannel:
+    def build(cls, config: AppConfig, handle: Handle, *, max_retries: int = 3,
+              texts: Catalog | None = None) -> TelegramChannel:
         return cls(build_application(config, max_retries=max_retries), handle,
                    poll_timeout=config.settings.telegram.poll_timeout,
-                   webhook_secret=config.telegram_webhook_secret)
+                   webhook_secret=config.telegram_webhook_secret, texts=texts)
 
     async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         try:
@@ -235,7 +221,7 @@ class TelegramChannel:
         if isinstance(found, Ignored):
             log.info("telegram update %s ignored: %s", update.update_id, found.reason)
             if found.notice and found.chat_id is not None and self._first_notice(found):
-                await self.send(found.chat_id, [OutgoingMessage(notice(found.notice, found.locale))])
+                await self.send(found.chat_id, [OutgoingMessage(notice(found.notice, found.locale, self.texts))])
             return
         chat = update.effective_chat
         assert chat is not None  # to_inbound ignores updates without a chat
@@ -245,7 +231,8 @@ class TelegramChannel:
         try:
             replies = await self.handle(found)
         except Exception:
-            await self._quietly(self.send(chat.id, [OutgoingMessage(notice("try_again", found.locale or "ko"))]))
+            sorry = notice("try_again", found.locale or "ko", self.texts)
+            await self._quietly(self.send(chat.id, [OutgoingMessage(sorry)]))
             raise
         if query is not None:
             await self._remove_keyboard(query)

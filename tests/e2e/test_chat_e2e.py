@@ -32,7 +32,7 @@ def test_piped_conversation_opens_a_ticket_found_by_tickets_list(vocdesk: Run) -
     assert (ticket["voc_type"], ticket["intent"], ticket["status"]) == ("complaint", "unfriendly_service", "received")
     assert ticket["department"] == "service_quality"
     assert ticket["channel"] == "console"
-    assert ticket["contact_phone"] == "010-1234-****"
+    assert ticket["contact_phone"] == "010-****-5678"
     assert ticket["due_text"] in chat.stdout
     assert [e["action"] for e in ticket["events"]] == ["receive"]
     for key in ("received_at", "due_at", "events"):

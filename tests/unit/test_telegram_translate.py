@@ -51,7 +51,7 @@ def test_button_press_becomes_a_choice() -> None:
 @pytest.mark.parametrize("kind", ["sticker", "photo", "voice", "document"])
 def test_non_text_gets_a_please_write_text_notice(kind: str) -> None:
     found = to_inbound(update(getattr(make, kind)(42)))
-    assert found == Ignored("non_text", "text_only", 42, "ko")
+    assert found == Ignored("non_text", "telegram_text_only", 42, "ko")
 
 
 def test_non_text_notice_follows_the_language() -> None:
@@ -71,7 +71,7 @@ def test_edited_message_is_ignored_without_notice() -> None:
 @pytest.mark.parametrize("kind", ["group", "supergroup"])
 def test_group_chat_is_told_private_only(kind: str) -> None:
     found = to_inbound(update(make.group_text(42, "/start", chat_id=-1001, kind=kind)))
-    assert found == Ignored("group", "private_only", -1001, "ko")
+    assert found == Ignored("group", "telegram_private_only", -1001, "ko")
 
 
 def test_channel_post_is_not_a_customer() -> None:
