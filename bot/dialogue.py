@@ -43,6 +43,7 @@ HANDOFF_MAX_CHARS = 60  # longer texts are matters to file, even if they mention
 STATUS_RECENT = timedelta(days=30)  # answered cases shown by a bare /status
 _ALIASES = {"도움말": "/help", "취소": "/cancel", "상태": "/status", "처음으로": "/start"}
 _PII_ORDER = (Kind.RRN, Kind.CARD, Kind.ACCOUNT, Kind.PHONE)
+_CONVERSATIONAL = frozenset({"greet", "goodbye", "human_handoff", "check_status"})
 
 
 @dataclass
@@ -298,18 +299,21 @@ class _Turn:
             await self.cancel("")
             return
         found = self.voc_reading(typed)
-        if found is None:
-            await self.dialogue_intent(self.classify(typed).intent, typed)
+        intent = self.classify(typed).intent
+        open_tickets = await self._open_tickets()
+        waiting = next((t for t in open_tickets if t.status is Status.SUPPLEMENT_REQUESTED), None)
+        if found is None and (waiting is None or intent in _CONVERSATIONAL):
+            await self.dialogue_intent(intent, typed)
             return
         self.note_pii()
         self.state.data = {k: v for k, v in self.state.data.items() if k.startswith("_")} | {
-            "draft": {"text": typed, "classification": found.as_dict()},
+            "draft": {"text": typed, "classification": found.as_dict() if found else None},
             "failures": self.state.data.get("failures", 0),
         }
-        two = self.two_matters(typed, found)
+        two = self.two_matters(typed, found) if found else []
         if two:
             self.state.data["matters"] = [{"text": text, "classification": c.as_dict()} for text, c in two]
-        target = self.related_ticket(await self._open_tickets(), typed, found)
+        target = waiting if found is None else self.related_ticket(open_tickets, typed, found)
         if target is not None:
             key, to = ("supplement_ask", "supplement_to") if target.status is Status.SUPPLEMENT_REQUESTED else (
                 "append_ask", "append_to")
@@ -360,6 +364,9 @@ class _Turn:
 
     def proceed(self) -> None:
         """After the draft is known to be new: ask about a second matter, else confirm the first."""
+        if self.state.data["draft"]["classification"] is None:  # not read as a VOC: the customer chooses
+            self.pick_type()
+            return
         two = self.state.data.get("matters")
         if not two:
             self.offer()
@@ -459,7 +466,9 @@ class _Turn:
             self.reset()
             self.say("ask_text")
             return
-        if cid == "confirm:yes":
+        if cid in ("confirm:yes", "confirm:other") and not draft.get("classification"):
+            self.pick_type()
+        elif cid == "confirm:yes":
             await self.after_intent(Classification.from_dict(draft["classification"]).intent)
         elif cid == "confirm:other":
             found = Classification.from_dict(draft["classification"])
@@ -520,7 +529,8 @@ class _Turn:
     async def open_ticket(self) -> None:
         draft = self.state.data["draft"]
         route = self.deps.routing.route(draft["intent"])
-        found = Classification.from_dict(draft["classification"])
+        found = Classification.from_dict(draft["classification"] or {
+            "intent": route.intent, "voc_type": route.voc_type.value, "confidence": 0.0, "alternatives": []})
         ticket = Ticket.open(
             customer_id=self.customer.id or 0, channel=self.customer.channel, voc_type=route.voc_type,
             intent=route.intent, department=route.department, text=draft["text"], received_at=self.now,
