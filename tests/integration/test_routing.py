@@ -49,3 +49,20 @@ def test_dialogue_intents_are_recognised(shipped: tuple[Classifier, RoutingTable
     handoff = classifier.classify("상담원 연결해 주세요")
     assert (handoff.intent, handoff.voc_type, handoff.source) == ("human_handoff", None, "rule")
     assert handoff.intent not in routing
+
+
+def test_two_matters_in_one_message_each_read_on_their_own(shipped: tuple[Classifier, RoutingTable]) -> None:
+    """The issue's example: the dialogue cuts the message and both pieces are confident, different VOCs."""
+    from bot.intake import matters
+
+    classifier, _ = shipped
+    pieces = matters("세 번이나 방문했는데 서류 또 가져오래요. 그리고 상담 직원도 불친절했어요")
+    readings = [classifier.classify(p) for p in pieces]
+    assert [r.intent for r in readings] == ["repeat_visit", "unfriendly_service"]
+    assert all(r.confidence >= 0.55 for r in readings)
+
+
+def test_talk_to_a_person_is_a_rule_in_both_languages(shipped: tuple[Classifier, RoutingTable]) -> None:
+    classifier, _ = shipped
+    for text in ("상담원 연결", "talk to a person"):
+        assert (classifier.classify(text).intent, classifier.classify(text).source) == ("human_handoff", "rule")
