@@ -61,7 +61,9 @@ def test_staff_lifecycle_from_the_cli(vocdesk: Run) -> None:
     assert "Traceback" not in illegal.stderr
     ext = vocdesk("tickets", "act", number, "extend", "--reason", "현장 조사 필요", "--reason-code", "fact_check")
     assert ext.returncode == 0, ext.stderr
-    second = vocdesk("tickets", "act", number, "extend", "--reason", "추가 확인")
+    no_code = vocdesk("tickets", "act", number, "extend", "--reason", "추가 확인")
+    assert no_code.returncode == 2 and "extend needs --reason-code" in no_code.stderr
+    second = vocdesk("tickets", "act", number, "extend", "--reason", "추가 확인", "--reason-code", "cooperation")
     assert second.returncode == 2 and "consent" in second.stderr
     shown = json.loads(vocdesk("tickets", "show", number, "--json").stdout)
     assert [e["action"] for e in shown["events"]] == ["receive", "assign", "extend"]
