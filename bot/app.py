@@ -96,7 +96,7 @@ def database_location(url: str) -> str:
     parsed = normalize_url(url)
     if parsed.get_backend_name() == "sqlite":
         return parsed.database or ":memory:"
-    return parsed.set(password=None).render_as_string(hide_password=False)
+    return parsed._replace(password=None).render_as_string(hide_password=False)  # (URL.set keeps a None part)
 
 
 async def upgrade_database(config: AppConfig) -> SchemaUpgrade:
