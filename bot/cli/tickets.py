@@ -20,6 +20,7 @@ from bot.staff import OPTIONS, SPECS, StaffAction
 from bot.tickets import ExtensionReason, Status
 
 if TYPE_CHECKING:
+    from bot.ports import UnitOfWorkFactory
     from bot.tickets import Ticket
 
 tickets_app = group("VOC tickets.")
@@ -173,18 +174,15 @@ def handoffs_list(
 ) -> None:
     """Hand-off requests (customers who asked for a person), newest first."""
     from bot.app import open_desk
-    from bot.views import handoff_json
 
     config = app_config(ctx)
 
     async def go() -> list[dict[str, Any]]:
         desk = await open_desk(config)
         try:
-            async with desk.uow() as uow:
-                found = await uow.handoffs.list(open_only=not include_done, limit=limit or None)
+            return await read_handoffs(desk.uow, desk.calendar.tz, include_done=include_done, limit=limit)
         finally:
             await desk.aclose()
-        return [handoff_json(h, desk.calendar.tz) for h in found]
 
     items = run(go())
     if json_out:
@@ -192,6 +190,16 @@ def handoffs_list(
         return
     columns = ("id", "at", "channel", "customer_id", "step", "status", "text")
     _table(columns, [tuple(str(h[c]) for c in columns) for h in items], empty="no hand-off requests")
+
+
+async def read_handoffs(uow: UnitOfWorkFactory, tz: ZoneInfo, *, include_done: bool,
+                        limit: int) -> list[dict[str, Any]]:
+    """The hand-off requests ``handoffs list`` shows (``limit`` 0: all of them)."""
+    from bot.views import handoff_json
+
+    async with uow() as work:
+        found = await work.handoffs.list(open_only=not include_done, limit=limit or None)
+    return [handoff_json(h, tz) for h in found]
 
 
 def _table(columns: Sequence[str], rows: Sequence[Sequence[str]], *, empty: str) -> None:

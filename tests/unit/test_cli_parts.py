@@ -11,13 +11,14 @@ import pytest
 
 from bot.app import SchemaUpgrade, database_location
 from bot.classification import VocType
+from bot.cli.tickets import read_handoffs
 from bot.clictx import hoist_config, write_json_array
 from bot.customers import Handoff
 from bot.deadlines import Period, Unit
 from bot.tickets import Ticket
 from bot.views import event_text, handoff_json, is_overdue, ticket_json, ticket_row
 from bot.workcalendar import WorkCalendar
-from tests.fakes import KST
+from tests.fakes import KST, FakeUnitOfWork, Store, fake_uow_factory
 
 CAL = WorkCalendar.build()
 AT = datetime(2026, 9, 22, 10, 0, tzinfo=KST)
@@ -129,3 +130,16 @@ def test_warming_the_calendar_indexes_this_year_and_the_next() -> None:
     cal = WorkCalendar.build()
     cal.warm(datetime(2026, 12, 31, 16, 0, tzinfo=UTC))  # already 2027 in Seoul
     assert set(cal._years) == {2027, 2028}
+
+
+async def test_handoffs_list_reads_open_requests_newest_first() -> None:
+    store = Store()
+    async with FakeUnitOfWork(store) as uow:
+        for i, status in enumerate(("open", "done", "open")):
+            await uow.handoffs.add(Handoff(customer_id=i, channel="console", text=f"요청 {i}", step="idle",
+                                           at=AT + timedelta(minutes=i), status=status))
+        await uow.commit()
+    factory = fake_uow_factory(store)
+    shown = await read_handoffs(factory, KST, include_done=False, limit=0)
+    assert [(h["id"], h["at"]) for h in shown] == [(3, "2026-09-22T10:02:00+09:00"), (1, "2026-09-22T10:00:00+09:00")]
+    assert [h["id"] for h in await read_handoffs(factory, KST, include_done=True, limit=2)] == [3, 2]
