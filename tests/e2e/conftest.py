@@ -32,8 +32,8 @@ def clean_environ(extra: Mapping[str, str] | None = None) -> dict[str, str]:
 
 @pytest.fixture
 def vocdesk(config_file: Path) -> Run:
-    """Run the installed ``vocdesk`` console script against the test config (``--config`` first, unless
-    ``config=None`` is passed explicitly with ``bare=True``: then the arguments are used as they are)."""
+    """Run the installed ``vocdesk`` console script with ``--config`` (the test config) before ``args``;
+    with ``bare=True`` the arguments are used as they are."""
 
     def run(*args: str, stdin: str = "", config: Path | None = None, env: Mapping[str, str] | None = None,
             bare: bool = False) -> subprocess.CompletedProcess[str]:
