@@ -1,15 +1,28 @@
-"""What every CLI command shares: where the config is, loaded once per invocation."""
+"""What every CLI command shares: where the config is (loaded once per invocation), how a command runs its
+coroutine and writes its output.
+
+Imported to list the commands, so it imports nothing heavy: the config model (pydantic) and rich load
+when a command first needs them.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 import typer
 
-from bot.config import AppConfig, config_path, load_config
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from bot.config import AppConfig
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -20,6 +33,8 @@ class CliState:
 
     def config(self) -> AppConfig:
         if self._config is None:
+            from bot.config import config_path, load_config
+
             self._config = load_config(config_path(self.config_option, self.environ), self.environ)
         return self._config
 
@@ -31,3 +46,52 @@ def app_config(ctx: typer.Context) -> AppConfig:
         state = CliState()
         ctx.obj = state
     return state.config()
+
+
+def hoist_config(args: Sequence[str]) -> list[str]:
+    """``args`` with every ``--config PATH`` / ``--config=PATH`` moved to the front, where the root command
+    reads it: so ``vocdesk tickets list --config x.toml`` works like ``vocdesk --config x.toml tickets list``.
+    Nothing after ``--`` is touched."""
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            rest += args[i:]
+            break
+        if arg == "--config":
+            front += args[i:i + 2]
+            i += 2
+            continue
+        (front if arg.startswith("--config=") else rest).append(arg)
+        i += 1
+    return front + rest
+
+
+def group(help: str) -> typer.Typer:
+    """A command group in vocdesk's style: plain help (flags shown as flags), help when called bare."""
+    return typer.Typer(help=help, no_args_is_help=True, rich_markup_mode=None)
+
+
+def run(coro: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(coro)
+
+
+def console() -> Console:
+    from rich.console import Console
+
+    return Console(soft_wrap=True, highlight=False)
+
+
+async def write_json_array(items: AsyncIterator[Any], out: TextIO) -> int:
+    """Write ``items`` to ``out`` as one JSON array, each item as soon as it comes, so that a listing of any
+    size runs in bounded memory. Returns how many items were written."""
+    count = 0
+    out.write("[")
+    async for item in items:
+        out.write(",\n" if count else "\n")
+        out.write(json.dumps(item, ensure_ascii=False))
+        count += 1
+    out.write("\n]\n" if count else "]\n")
+    return count

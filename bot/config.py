@@ -13,6 +13,7 @@ from datetime import date, time
 from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -23,6 +24,8 @@ from bot.errors import ConfigError
 CONFIG_ENV = "VOCDESK_CONFIG"
 DEFAULT_CONFIG = Path("config.toml")
 _WINDOW = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
+DATABASE_SCHEMES = frozenset({"sqlite", "sqlite+aiosqlite", "postgresql", "postgresql+asyncpg", "postgres"})
+"""The URL schemes storage can open (checked here because the core does not import storage)."""
 
 
 class _Strict(BaseModel):
@@ -39,11 +42,31 @@ class Institution(_Strict):
     phone_hours: str = "평일 09:00-18:00"
     phone_hours_en: str = "weekdays 09:00-18:00"
 
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}: use an IANA name such as \"Asia/Seoul\"") from None
+        return value
+
 
 class Database(_Strict):
     url: str = "sqlite+aiosqlite:///var/vocdesk.db"
     pool_size: int = Field(default=10, ge=1, le=200)  # PostgreSQL connections; SQLite has one writer
     acquire_timeout: float = Field(default=10.0, gt=0, le=600)  # seconds a turn may wait for a connection
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        # The message names only the scheme: the rest of a URL may hold a password.
+        scheme, separator, _ = value.partition("://")
+        if scheme not in DATABASE_SCHEMES or not separator:
+            what = f"database {scheme!r}" if separator else "database URL"
+            raise ValueError(f"unsupported {what}: use \"sqlite+aiosqlite:///PATH\" "
+                             "or \"postgresql+asyncpg://USER@HOST:PORT/DB\"")
+        return value
 
 
 class HolidayOverride(_Strict):
@@ -223,10 +246,17 @@ def load_config(path: str | Path, environ: Mapping[str, str]) -> AppConfig:
         message = err["msg"]
         if err["type"] == "extra_forbidden":
             message = "unknown key (check the spelling)"
+        elif err["type"] == "value_error" and "error" in err.get("ctx", {}):
+            message = str(err["ctx"]["error"])  # our own validators' words, without pydantic's "Value error, "
         raise ConfigError(str(p), key, message) from None
-    return AppConfig(
+    config = AppConfig(
         settings=settings,
         path=p.resolve(),
         telegram_token=environ.get("TELEGRAM_BOT_TOKEN", ""),
         telegram_webhook_secret=environ.get("TELEGRAM_WEBHOOK_SECRET", ""),
     )
+    intents = config.resolve(settings.classifier.intents_dir)
+    if not intents.is_dir():
+        raise ConfigError(str(p), "classifier.intents_dir",
+                          f"no folder {str(intents)!r} (a relative path is taken from the config file's folder)")
+    return config

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import TypeVar
 
 from bot.clock import Clock
 from bot.deadlines import Period
@@ -12,6 +13,8 @@ from bot.errors import ConcurrentUpdate, InputRejected, TicketNotFound
 from bot.ports import UnitOfWorkFactory
 from bot.tickets import ExtensionReason, Ticket, TicketEvent
 from bot.workcalendar import WorkCalendar
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -27,23 +30,76 @@ class StaffAction:
     consent: bool = False
 
 
+OPTIONS = {
+    "assignee": "--assignee", "department": "--to", "reason": "--reason", "answer": "--answer",
+    "extension_reason": "--reason-code", "extension_amount": "--period", "consent": "--consent",
+}
+"""The command-line option that gives each ``StaffAction`` field (the words of the error messages)."""
+_TEXT = ("actor", "reason", "assignee", "department", "answer")
+
+_Handler = Callable[[Ticket, StaffAction, datetime, WorkCalendar], TicketEvent]
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """One staff action: what it does, which fields it needs and which it may take besides."""
+
+    run: _Handler
+    needs: tuple[str, ...] = ()
+    takes: tuple[str, ...] = ()
+
+    def usage(self) -> str:
+        """``--to, --reason`` (plus ``[--period]`` for what is optional), for the help text."""
+        words = [OPTIONS[f] for f in self.needs] + [f"[{OPTIONS[f]}]" for f in self.takes]
+        return " ".join(words) or "-"
+
+
+def _extend(t: Ticket, c: StaffAction, now: datetime, cal: WorkCalendar) -> TicketEvent:
+    if c.extension_reason is None:  # a needed field: Staff checks it first
+        raise InputRejected("extend needs --reason-code")
+    period = Period(c.extension_amount, t.policy.unit, t.policy.regime) if c.extension_amount else t.policy
+    return t.extend(now, c.actor, cal, period=period, reason=c.extension_reason, detail=c.reason, consent=c.consent)
+
+
+SPECS: dict[str, ActionSpec] = {
+    "assign": ActionSpec(lambda t, c, now, cal: t.assign(now, c.actor, c.assignee), needs=("assignee",)),
+    "start": ActionSpec(lambda t, c, now, cal: t.start(now, c.actor)),
+    "request-supplement": ActionSpec(lambda t, c, now, cal: t.request_supplement(now, c.actor, c.reason),
+                                     needs=("reason",)),
+    "supplement": ActionSpec(lambda t, c, now, cal: t.supplement(now, c.actor, cal, c.reason), takes=("reason",)),
+    "extend": ActionSpec(_extend, needs=("reason", "extension_reason"), takes=("extension_amount", "consent")),
+    "transfer": ActionSpec(lambda t, c, now, cal: t.transfer(now, c.actor, c.department, c.reason),
+                           needs=("department", "reason")),
+    "answer": ActionSpec(lambda t, c, now, cal: t.answer_with(now, c.actor, c.answer), needs=("answer",)),
+    "close": ActionSpec(lambda t, c, now, cal: t.close(now, c.actor, c.reason), takes=("reason",)),
+    "reopen": ActionSpec(lambda t, c, now, cal: t.reopen(now, c.actor, c.reason), needs=("reason",)),
+    "withdraw": ActionSpec(lambda t, c, now, cal: t.withdraw(now, c.actor, c.reason), takes=("reason",)),
+    "note": ActionSpec(lambda t, c, now, cal: t.note(now, c.actor, c.reason), needs=("reason",)),
+}
+"""Every staff action: the one table behind ``tickets act``, its help text and its checks."""
+ACTIONS = tuple(SPECS)
+
+
 class Staff:
     def __init__(self, uow: UnitOfWorkFactory, calendar: WorkCalendar, clock: Clock,
                  departments: frozenset[str]) -> None:
         self.uow, self.calendar, self.clock, self.departments = uow, calendar, clock, departments
 
     async def act(self, number: str, cmd: StaffAction, *, attempts: int = 3) -> Ticket:
-        """Apply ``cmd`` to ticket ``number``; raises ``IllegalTransition`` / ``ExtensionRefused``.
+        """Apply ``cmd`` to ticket ``number``; raises ``InputRejected`` (a missing or unknown option),
+        ``IllegalTransition`` or ``ExtensionRefused``.
 
         When someone else changed the ticket meanwhile (``ConcurrentUpdate``) the action is read and
         checked again on the new state, up to ``attempts`` times."""
-        for attempt in range(1, attempts + 1):
-            try:
-                return await self._act_once(number, cmd)
-            except ConcurrentUpdate:
-                if attempt == attempts:
-                    raise
-        raise AssertionError("unreachable")
+        cmd = self._checked(cmd)
+        return await _retrying(lambda: self._act_once(number, cmd), attempts)
+
+    async def reveal_contact(self, number: str, actor: str, *, attempts: int = 3) -> Ticket:
+        """Ticket ``number`` for showing its full contact number to ``actor``, who is recorded in its
+        event log in the same unit of work (nothing is recorded when there is no number to show)."""
+        if not actor.strip():
+            raise InputRejected("the staff member who sees the phone number must be named (--actor)")
+        return await _retrying(lambda: self._reveal_once(number, actor.strip()), attempts)
 
     async def _act_once(self, number: str, cmd: StaffAction) -> Ticket:
         now = self.clock.now()
@@ -51,7 +107,7 @@ class Staff:
             ticket = await uow.tickets.get(number)
             if ticket is None:
                 raise TicketNotFound(number)
-            event = self._apply(ticket, cmd, now)
+            event = SPECS[cmd.action].run(ticket, cmd, now, self.calendar)
             await uow.tickets.save(ticket)
             await uow.outbox.put(f"ticket_{event.action.value}", {
                 "number": number, "at": now.isoformat(), "status": ticket.status.value,
@@ -60,40 +116,44 @@ class Staff:
             await uow.commit()
         return ticket
 
-    def _apply(self, t: Ticket, cmd: StaffAction, now: datetime) -> TicketEvent:
-        handler = _HANDLERS.get(cmd.action)
-        if handler is None:
-            raise InputRejected(f"unknown action {cmd.action!r}; one of {', '.join(_HANDLERS)}")
-        if cmd.action == "transfer" and cmd.department not in self.departments:
-            raise InputRejected(f"unknown department {cmd.department!r}; one of {sorted(self.departments)}")
-        return handler(t, cmd, now, self.calendar)
+    async def _reveal_once(self, number: str, actor: str) -> Ticket:
+        async with self.uow() as uow:
+            ticket = await uow.tickets.get(number)
+            if ticket is None:
+                raise TicketNotFound(number)
+            if ticket.contact_phone:
+                ticket.reveal_contact(self.clock.now(), actor)
+                await uow.tickets.save(ticket)
+                await uow.commit()
+        return ticket
+
+    def _checked(self, cmd: StaffAction) -> StaffAction:
+        """``cmd`` with its text trimmed, once it gives exactly what its action needs and may take."""
+        spec = SPECS.get(cmd.action)
+        if spec is None:
+            raise InputRejected(f"unknown action {cmd.action!r}; one of {', '.join(SPECS)}")
+        cmd = replace(cmd, **{name: getattr(cmd, name).strip() for name in _TEXT})
+        given = {name for name in OPTIONS if getattr(cmd, name) not in ("", None, False)}
+        missing = [name for name in spec.needs if name not in given]
+        if missing:
+            raise InputRejected(f"{cmd.action} needs {' and '.join(self._describe(n) for n in missing)}")
+        extra = sorted(OPTIONS[name] for name in given - {*spec.needs, *spec.takes})
+        if extra:
+            raise InputRejected(f"{cmd.action} does not take {', '.join(extra)} (it takes {spec.usage()})")
+        if cmd.department and cmd.department not in self.departments:
+            raise InputRejected(f"unknown department {cmd.department!r}; one of {', '.join(sorted(self.departments))}")
+        return cmd
+
+    def _describe(self, name: str) -> str:
+        choices = {"department": sorted(self.departments), "extension_reason": [r.value for r in ExtensionReason]}
+        return f"{OPTIONS[name]} ({', '.join(choices[name])})" if name in choices else OPTIONS[name]
 
 
-_Handler = Callable[[Ticket, StaffAction, datetime, WorkCalendar], TicketEvent]
-_HANDLERS: dict[str, _Handler] = {
-    "assign": lambda t, c, now, cal: t.assign(now, c.actor, _need(c.assignee, "--assignee")),
-    "start": lambda t, c, now, cal: t.start(now, c.actor),
-    "request-supplement": lambda t, c, now, cal: t.request_supplement(
-        now, c.actor, _need(c.reason, "--reason"),
-    ),
-    "supplement": lambda t, c, now, cal: t.supplement(now, c.actor, cal, c.reason),
-    "extend": lambda t, c, now, cal: t.extend(
-        now, c.actor, cal,
-        period=Period(c.extension_amount, t.policy.unit, t.policy.regime) if c.extension_amount else t.policy,
-        reason=c.extension_reason or ExtensionReason.COMPARABLE, detail=_need(c.reason, "--reason"),
-        consent=c.consent,
-    ),
-    "transfer": lambda t, c, now, cal: t.transfer(now, c.actor, c.department, _need(c.reason, "--reason")),
-    "answer": lambda t, c, now, cal: t.answer_with(now, c.actor, _need(c.answer, "--answer")),
-    "close": lambda t, c, now, cal: t.close(now, c.actor, c.reason),
-    "reopen": lambda t, c, now, cal: t.reopen(now, c.actor, _need(c.reason, "--reason")),
-    "withdraw": lambda t, c, now, cal: t.withdraw(now, c.actor, c.reason),
-    "note": lambda t, c, now, cal: t.note(now, c.actor, _need(c.reason, "--reason")),
-}
-ACTIONS = tuple(_HANDLERS)
-
-
-def _need(value: str, option: str) -> str:
-    if not value.strip():
-        raise InputRejected(f"{option} is required for this action")
-    return value.strip()
+async def _retrying(once: Callable[[], Awaitable[T]], attempts: int) -> T:
+    for attempt in range(1, attempts + 1):
+        try:
+            return await once()
+        except ConcurrentUpdate:
+            if attempt == attempts:
+                raise
+    raise AssertionError("unreachable")

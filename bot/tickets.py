@@ -64,11 +64,12 @@ class Action(StrEnum):
     WITHDRAW = "withdraw"
     CUSTOMER_MESSAGE = "customer_message"
     NOTE = "note"
+    REVEAL_CONTACT = "reveal_contact"
 
 
 # action -> (statuses it may start from, status it leads to; None keeps the status)
 TRANSITIONS: dict[Action, tuple[frozenset[Status], Status | None]] = {
-    Action.ASSIGN: (frozenset({Status.RECEIVED, Status.ASSIGNED}), Status.ASSIGNED),
+    Action.ASSIGN: (frozenset({Status.RECEIVED, Status.ASSIGNED, Status.IN_PROGRESS}), Status.ASSIGNED),
     Action.START: (frozenset({Status.RECEIVED, Status.ASSIGNED}), Status.IN_PROGRESS),
     Action.REQUEST_SUPPLEMENT: (
         frozenset({Status.RECEIVED, Status.ASSIGNED, Status.IN_PROGRESS}), Status.SUPPLEMENT_REQUESTED,
@@ -82,6 +83,7 @@ TRANSITIONS: dict[Action, tuple[frozenset[Status], Status | None]] = {
     Action.WITHDRAW: (OPEN, Status.WITHDRAWN),
     Action.CUSTOMER_MESSAGE: (OPEN | {Status.ANSWERED}, None),
     Action.NOTE: (frozenset(Status), None),
+    Action.REVEAL_CONTACT: (frozenset(Status), None),
 }
 
 MAX_EXTENSIONS = 2
@@ -180,9 +182,13 @@ class Ticket:
         return asked[-1].reason if asked else ""
 
     def assign(self, at: datetime, actor: str, assignee: str) -> TicketEvent:
+        """Give the ticket to ``assignee``; work already in progress changes hands and stays in progress."""
         self._check(Action.ASSIGN)
-        self.assignee = assignee
-        return self._apply(Action.ASSIGN, at, actor, data={"assignee": assignee})
+        previous, self.assignee = self.assignee, assignee
+        data = {"assignee": assignee, "previous": previous}
+        if self.status is Status.IN_PROGRESS:
+            return self._record(Action.ASSIGN, at, actor, self.status, reason="", data=data)
+        return self._apply(Action.ASSIGN, at, actor, data=data)
 
     def start(self, at: datetime, actor: str) -> TicketEvent:
         return self._apply(Action.START, at, actor)
@@ -249,6 +255,11 @@ class Ticket:
 
     def note(self, at: datetime, actor: str, text: str) -> TicketEvent:
         return self._apply(Action.NOTE, at, actor, reason=text)
+
+    def reveal_contact(self, at: datetime, actor: str) -> TicketEvent:
+        """Record that ``actor`` was shown the customer's full contact number (the access record that
+        개인정보의 안전성 확보조치 기준 asks for); the status does not change."""
+        return self._apply(Action.REVEAL_CONTACT, at, actor)
 
     def _check(self, action: Action) -> Status:
         allowed, target = TRANSITIONS[action]

@@ -6,15 +6,15 @@ import asyncio
 import contextlib
 import logging
 import signal
+from typing import TYPE_CHECKING
 
 import typer
-from telegram.error import InvalidToken
 
-from bot.app import bootstrap
 from bot.clictx import app_config
-from bot.config import AppConfig
 from bot.errors import ConfigError
-from handlers.telegram import TelegramChannel, run_polling
+
+if TYPE_CHECKING:
+    from bot.config import AppConfig
 
 log = logging.getLogger("vocdesk.telegram")
 
@@ -36,6 +36,11 @@ def telegram_command(ctx: typer.Context) -> None:
 
 
 async def _serve(config: AppConfig) -> None:
+    from telegram.error import InvalidToken  # python-telegram-bot loads only when the bot runs
+
+    from bot.app import bootstrap
+    from handlers.telegram import TelegramChannel, run_polling
+
     app = await bootstrap(config)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -6,26 +6,29 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from bot.classification import DIALOGUE_INTENTS, Candidate, Classification
+from bot.classification import DIALOGUE_INTENTS
 from bot.clictx import app_config
 from bot.errors import IntentFileError
-from intents import report
-from intents.check import check
-from intents.evaluate import cross_validate, evaluate, read_rows
-from intents.loader import intents_dir, load, load_intents, training_set, voc_types
-from intents.nlu import NluData, dump, intent_files, load_dir, load_file
-from intents.progress import progress_bar
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from bot.classification import Candidate, Classification
+    from intents.nlu import NluData
+
+# Each command imports what it uses (the model, NumPy, scikit-learn, rich) so that listing the commands
+# or running another one never loads them.
 
 intents_app = typer.Typer(help="Intent files (Rasa NLU YAML) and the classifier.", no_args_is_help=True)
 
 
 def _out() -> Console:
+    from rich.console import Console
+
     return Console(soft_wrap=True, highlight=False)
 
 
@@ -42,6 +45,8 @@ def _summary(data: NluData) -> str:
 @intents_app.command("train")
 def train_command(ctx: typer.Context) -> None:
     """Train the classifier from the intent files now and cache it (start-up then only loads it)."""
+    from intents.loader import load
+
     config = app_config(ctx)
     loaded = load(config, progress=True, force=True)
     where = loaded.cache_file or "memory only (cache folder not writable)"
@@ -51,6 +56,10 @@ def train_command(ctx: typer.Context) -> None:
 @intents_app.command("check")
 def check_command(ctx: typer.Context) -> None:
     """Report duplicate or conflicting examples, intents without metadata or examples; exit 1 if any."""
+    from intents.check import check
+    from intents.loader import intents_dir
+    from intents.nlu import load_dir
+
     config = app_config(ctx)
     data = load_dir(intents_dir(config))
     problems = check(data, config.settings.intents, str(config.path))
@@ -71,6 +80,11 @@ def eval_command(
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Accuracy, macro-F1, per-class precision/recall/F1 and the confusion matrix on a labelled file."""
+    from intents import report
+    from intents.evaluate import evaluate, read_rows
+    from intents.loader import load
+    from intents.progress import progress_bar
+
     rows = read_rows(file)
     classifier = load(app_config(ctx), progress=not json_out).classifier
     with progress_bar("classifying", enabled=not json_out) as progress:
@@ -88,6 +102,11 @@ def cv_command(
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Stratified cross-validation of the model (without the admin rules) on the intent files."""
+    from intents import report
+    from intents.evaluate import cross_validate
+    from intents.loader import load_intents, training_set, voc_types
+    from intents.progress import progress_bar
+
     config = app_config(ctx)
     texts, labels = training_set(load_intents(config))
     with progress_bar(f"{folds}-fold cross-validation", enabled=not json_out) as progress:
@@ -105,6 +124,9 @@ def import_command(
     force: bool = typer.Option(False, "--force", help="Overwrite an intent file of the same name."),
 ) -> None:
     """Validate a Rasa NLU file and copy it into the intents folder."""
+    from intents.loader import intents_dir
+    from intents.nlu import NluData, intent_files, load_file
+
     config = app_config(ctx)
     data = load_file(file)
     folder = intents_dir(config)
@@ -133,6 +155,9 @@ def export_command(
     force: bool = typer.Option(False, "--force", help="Overwrite the file if it exists."),
 ) -> None:
     """Write every intent, example and rule into one Rasa 3.1 NLU YAML file."""
+    from intents.loader import intents_dir
+    from intents.nlu import dump, load_dir
+
     folder = intents_dir(app_config(ctx))
     if file.resolve().parent == folder.resolve() and file.suffix in (".yml", ".yaml"):
         raise IntentFileError(str(file), None, "is inside the intents folder: every intent would be defined twice")
@@ -149,6 +174,10 @@ def classify_command(
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Classify TEXT: intent, VOC type, confidence and the next best intents."""
+    from rich.table import Table
+
+    from intents.loader import load
+
     config = app_config(ctx)
     found = load(config, progress=not json_out).classifier.classify(text)
     if json_out:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
+from tests.conftest import ROOT
 from tests.e2e.conftest import Run
 
 CONVERSATION = "\n".join([
@@ -61,7 +64,9 @@ def test_staff_lifecycle_from_the_cli(vocdesk: Run) -> None:
     assert "Traceback" not in illegal.stderr
     ext = vocdesk("tickets", "act", number, "extend", "--reason", "현장 조사 필요", "--reason-code", "fact_check")
     assert ext.returncode == 0, ext.stderr
-    second = vocdesk("tickets", "act", number, "extend", "--reason", "추가 확인")
+    no_code = vocdesk("tickets", "act", number, "extend", "--reason", "추가 확인")
+    assert no_code.returncode == 2 and "extend needs --reason-code" in no_code.stderr
+    second = vocdesk("tickets", "act", number, "extend", "--reason", "추가 확인", "--reason-code", "cooperation")
     assert second.returncode == 2 and "consent" in second.stderr
     shown = json.loads(vocdesk("tickets", "show", number, "--json").stdout)
     assert [e["action"] for e in shown["events"]] == ["receive", "assign", "extend"]
@@ -103,3 +108,22 @@ def test_missing_config_file(vocdesk: Run, tmp_path: Path) -> None:
     done = vocdesk("config", "check", config=tmp_path / "nope.toml")
     assert done.returncode == 2
     assert "config file not found" in done.stderr
+
+
+@pytest.mark.parametrize(("old", "new", "key"), [
+    ('timezone = "Asia/Seoul"', 'timezone = "Asia/Seol"', "institution.timezone: unknown time zone 'Asia/Seol'"),
+    ('url = "sqlite+aiosqlite:///vocdesk.db"', 'url = "mysql+aiomysql://voc:pw@db/voc"',
+     "database.url: unsupported database 'mysql+aiomysql'"),
+    (f'intents_dir = "{ROOT / "intents"}"', 'intents_dir = "no-intents-here"', "classifier.intents_dir: no folder"),
+])
+def test_config_check_catches_what_used_to_fail_later(vocdesk: Run, config_file: Path, old: str, new: str,
+                                                       key: str) -> None:
+    text = config_file.read_text(encoding="utf-8")
+    assert old in text
+    config_file.write_text(text.replace(old, new), encoding="utf-8")
+    for args in (("config", "check"), ("tickets", "list"), ("sla", "due", "--received", "2026-01-05", "--unit",
+                                                            "immediate")):
+        done = vocdesk(*args)
+        assert done.returncode == 2
+        assert done.stderr.startswith(f"error: {config_file}: {key}")
+        assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr

@@ -272,6 +272,7 @@ def test_cli_needs_the_token(tmp_path: Path) -> None:
     error = invoke_cli({}, ROOT / "config.toml")
     assert isinstance(error, ConfigError) and error.key == "TELEGRAM_BOT_TOKEN"
     webhook = tmp_path / "config.toml"
+    (tmp_path / "intents").mkdir()  # the shipped config's intents folder must exist next to it
     webhook.write_text((ROOT / "config.toml").read_text(encoding="utf-8").replace(
         'mode = "polling"', 'mode = "webhook"'), encoding="utf-8")
     error = invoke_cli({"TELEGRAM_BOT_TOKEN": TOKEN}, webhook)

@@ -13,6 +13,7 @@ SHIPPED = (ROOT / "config.toml").read_text(encoding="utf-8")
 
 
 def write(tmp_path: Path, text: str) -> Path:
+    (tmp_path / "intents").mkdir(exist_ok=True)  # the shipped config's intents folder, next to it
     path = tmp_path / "config.toml"
     path.write_text(text, encoding="utf-8")
     return path
@@ -42,6 +43,13 @@ def test_relative_sqlite_path_is_relative_to_the_config_file(tmp_path: Path) -> 
     ('department = "legal"', 'department = "legl"', "", "no department 'legl'"),
     ('voc_type = "praise"', 'voc_type = "prase"', "intents.staff_praise.voc_type", "Input should be"),
     ('period = 7', 'period = "seven"', "policies.simple.period", "valid integer"),
+    ('timezone = "Asia/Seoul"', 'timezone = "Asia/Seol"', "institution.timezone", "unknown time zone 'Asia/Seol'"),
+    ('timezone = "Asia/Seoul"', 'timezone = ""', "institution.timezone", "unknown time zone ''"),
+    ('url = "sqlite+aiosqlite:///var/vocdesk.db"', 'url = "mysql+aiomysql://u:pw@db/voc"', "database.url",
+     "unsupported database 'mysql+aiomysql'"),
+    ('url = "sqlite+aiosqlite:///var/vocdesk.db"', 'url = "var/vocdesk.db"', "database.url",
+     "unsupported database URL"),
+    ('intents_dir = "intents"', 'intents_dir = "intent"', "classifier.intents_dir", "no folder"),
 ])
 def test_bad_values_name_the_key(tmp_path: Path, old: str, new: str, key: str, message: str) -> None:
     assert old in SHIPPED
@@ -51,6 +59,30 @@ def test_bad_values_name_the_key(tmp_path: Path, old: str, new: str, key: str, m
     assert err.value.file == str(path)
     assert err.value.key == key
     assert message in str(err.value)
+
+
+@pytest.mark.parametrize("url", [
+    "sqlite+aiosqlite:///var/vocdesk.db", "sqlite:///var/vocdesk.db", "sqlite+aiosqlite:///:memory:",
+    "postgresql+asyncpg://voc@db:5432/voc", "postgresql://voc:pw@db/voc", "postgres://voc@db/voc",
+])
+def test_supported_database_urls(tmp_path: Path, url: str) -> None:
+    text = SHIPPED.replace('url = "sqlite+aiosqlite:///var/vocdesk.db"', f'url = "{url}"')
+    assert load_config(write(tmp_path, text), {}).settings.database.url == url
+
+
+def test_a_bad_database_url_never_shows_its_password(tmp_path: Path) -> None:
+    text = SHIPPED.replace('url = "sqlite+aiosqlite:///var/vocdesk.db"', 'url = "mysql://voc:s3cret@db/voc"')
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, text), {})
+    assert "s3cret" not in str(err.value)
+
+
+def test_the_intents_folder_is_found_next_to_the_config_file(tmp_path: Path) -> None:
+    path = write(tmp_path, SHIPPED)
+    assert load_config(path, {}).resolve("intents") == tmp_path.resolve() / "intents"
+    (tmp_path / "intents").rmdir()
+    with pytest.raises(ConfigError, match=r"classifier\.intents_dir: no folder .*intents'"):
+        load_config(path, {})
 
 
 def test_broken_toml_and_missing_file(tmp_path: Path) -> None:

@@ -63,6 +63,7 @@ def test_transition_table_is_enforced(action: Action, status: Status) -> None:
         Action.WITHDRAW: lambda: t.withdraw(AT, "c"),
         Action.CUSTOMER_MESSAGE: lambda: t.add_customer_message(AT, "c", "추가"),
         Action.NOTE: lambda: t.note(AT, "s", "메모"),
+        Action.REVEAL_CONTACT: lambda: t.reveal_contact(AT, "staff:kim"),
     }
     before = len(t.events)
     if status in allowed:
@@ -79,8 +80,8 @@ def test_withdrawn_is_final_and_closed_only_reopens() -> None:
     def allowed_from(status: Status) -> set[Action]:
         return {action for action, (allowed, _) in TRANSITIONS.items() if status in allowed}
 
-    assert allowed_from(Status.WITHDRAWN) == {Action.NOTE}
-    assert allowed_from(Status.CLOSED) == {Action.REOPEN, Action.NOTE}
+    assert allowed_from(Status.WITHDRAWN) == {Action.NOTE, Action.REVEAL_CONTACT}
+    assert allowed_from(Status.CLOSED) == {Action.REOPEN, Action.NOTE, Action.REVEAL_CONTACT}
     assert not OPEN & {Status.CLOSED, Status.WITHDRAWN, Status.ANSWERED}
 
 

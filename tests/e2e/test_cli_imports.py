@@ -1,0 +1,50 @@
+"""Each command of the real ``vocdesk`` process imports only what it uses (``python -X importtime`` lists
+every module a process imported), so listing the commands stays quick and staff commands never load the
+classifier."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import clean_environ
+
+CLASSIFIER = {"numpy", "sklearn", "scipy", "kiwipiepy", "intents.loader", "intents.model", "yaml"}
+TELEGRAM = {"telegram", "httpx", "handlers.telegram"}
+DATABASE = {"sqlalchemy", "alembic", "aiosqlite", "asyncpg", "storage.uow"}
+CORE = {"bot.dialogue", "bot.routing"}
+
+
+def imported(*args: str) -> set[str]:
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", "from bot.cli import main; main()", *args],
+        capture_output=True, text=True, env=clean_environ(), timeout=300, encoding="utf-8",
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return {line.split("|")[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
+
+
+def test_the_command_list_loads_no_heavy_library() -> None:
+    loaded = imported("--help")
+    assert not loaded & (CLASSIFIER | TELEGRAM | DATABASE | CORE | {"holidays", "pydantic", "rich"})
+
+
+@pytest.mark.parametrize("args", [("tickets", "list", "--help"), ("tickets", "act", "--help"), ("sla", "due", "--help"),
+                                  ("intents", "--help"), ("telegram", "--help"), ("--version",)])
+def test_help_of_a_command_loads_no_heavy_library(args: tuple[str, ...]) -> None:
+    assert not imported(*args) & (CLASSIFIER | TELEGRAM | DATABASE | CORE | {"holidays"})
+
+
+def test_staff_and_setup_commands_load_neither_the_classifier_nor_telegram(config_file: Path) -> None:
+    config = ("--config", str(config_file))
+    listing = imported(*config, "tickets", "list")
+    assert "sqlalchemy" in listing
+    assert not listing & (CLASSIFIER | TELEGRAM | CORE | {"holidays"})
+    due = imported(*config, "sla", "due", "--received", "2026-01-05T10:00", "--period", "7", "--unit", "days")
+    assert "holidays" in due
+    assert not due & (CLASSIFIER | TELEGRAM | DATABASE | CORE)
+    check = imported(*config, "config", "check")
+    assert not check & (CLASSIFIER | TELEGRAM | DATABASE | CORE | {"holidays"})
