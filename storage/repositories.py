@@ -6,7 +6,7 @@ Every repository works inside the caller's session (one per unit of work) and ne
 from __future__ import annotations
 
 import builtins
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -100,53 +100,19 @@ class SqlTicketRepository:
         tickets = await self._load(select(TicketRow).where(TicketRow.number == number))
         return tickets[0] if tickets else None
 
-    # TEMP storage shim (issue 8, CLI branch): the filters and stream() of bot.ports.TicketRepository, just
-    # enough for the CLI's end-to-end tests; to be dropped at merge for the storage branch's implementation.
-    def _filtered(
-        self, *, status: Status | None = None, customer_id: int | None = None, open_only: bool = False,
-        department: str | None = None, channel: str | None = None, overdue_at: datetime | None = None,
-    ) -> Any:
+    async def list(
+        self, *, status: Status | None = None, customer_id: int | None = None,
+        open_only: bool = False, limit: int = 500,
+    ) -> builtins.list[Ticket]:
         query = select(TicketRow)
         if status is not None:
             query = query.where(TicketRow.status == status.value)
         if customer_id is not None:
             query = query.where(TicketRow.customer_id == customer_id)
-        if open_only or overdue_at is not None:
+        if open_only:
             query = query.where(TicketRow.status.in_([s.value for s in OPEN]))
-        if department is not None:
-            query = query.where(TicketRow.department == department)
-        if channel is not None:
-            query = query.where(TicketRow.channel == channel)
-        if overdue_at is not None:
-            query = query.where(TicketRow.due_at < overdue_at)
-        return query.order_by(TicketRow.received_at.desc(), TicketRow.id.desc())
-
-    async def list(
-        self, *, status: Status | None = None, customer_id: int | None = None,
-        open_only: bool = False, department: str | None = None, channel: str | None = None,
-        overdue_at: datetime | None = None, limit: int | None = 500,
-    ) -> builtins.list[Ticket]:
-        query = self._filtered(status=status, customer_id=customer_id, open_only=open_only,
-                               department=department, channel=channel, overdue_at=overdue_at)
-        return await self._load(query if limit is None else query.limit(limit))
-
-    async def stream(
-        self, *, status: Status | None = None, customer_id: int | None = None,
-        open_only: bool = False, department: str | None = None, channel: str | None = None,
-        overdue_at: datetime | None = None, limit: int | None = None, chunk: int = 1000,
-    ) -> AsyncIterator[Ticket]:
-        query = self._filtered(status=status, customer_id=customer_id, open_only=open_only,
-                               department=department, channel=channel, overdue_at=overdue_at)
-        offset = 0
-        while limit is None or offset < limit:
-            size = chunk if limit is None else min(chunk, limit - offset)
-            page = await self._load(query.offset(offset).limit(size))
-            self._session.expunge_all()
-            for ticket in page:
-                yield ticket
-            if len(page) < size:
-                return
-            offset += size
+        newest_first = (TicketRow.received_at.desc(), TicketRow.id.desc())
+        return await self._load(query.order_by(*newest_first).limit(limit))
 
     async def _load(self, query: Any) -> builtins.list[Ticket]:
         rows = (await self._session.scalars(query, execution_options={"populate_existing": True})).all()
