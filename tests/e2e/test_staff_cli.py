@@ -92,7 +92,7 @@ def test_tickets_show_uses_the_institutions_time_zone_and_shows_the_customers_wo
     assert [e["at"] for e in shown["events"]][:2] == ["2025-01-06T10:00:00+09:00", "2025-01-06T11:00:00+09:00"]
     assert all(e["at"].endswith("+09:00") for e in shown["events"])
     assert shown["events"][1]["text"] == "지난주에 서류도 냈습니다"
-    assert shown["contact_phone"] == "010-1111-****"
+    assert shown["contact_phone"] == "010-****-2222"
 
     table = vocdesk("tickets", "show", number, env={"COLUMNS": "200"})
     assert table.returncode == 0, table.stderr
