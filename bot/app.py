@@ -8,6 +8,7 @@ that each command loads only what it uses: staff commands open a ``Desk`` (datab
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bot.clock import Clock, SystemClock
@@ -20,7 +21,16 @@ if TYPE_CHECKING:
     from bot.dialogue import Dialogue
     from bot.ports import UnitOfWorkFactory
     from bot.routing import RoutingTable
+    from bot.texts import Catalog
     from storage.uow import Database
+
+
+def load_texts(config: AppConfig) -> Catalog:
+    """The customer-facing text catalog, with the admin's overrides from ``[texts] dir``."""
+    from bot.texts import Catalog
+
+    folder = config.settings.texts.dir
+    return Catalog.load(config.resolve(folder) if folder else None)
 
 
 def build_calendar(settings: Settings) -> WorkCalendar:
@@ -40,9 +50,8 @@ async def open_database(config: AppConfig, *, clock: Clock | None = None, migrat
         from storage.migrate import upgrade
 
         await upgrade(config.database_url)
-    # TODO(merge, issue 9): pass pool_size=config.settings.database.pool_size and
-    # acquire_timeout=config.settings.database.acquire_timeout once storage's Database.from_url takes them.
-    database = Database.from_url(config.database_url, clock=clock)
+    database = Database.from_url(config.database_url, clock=clock, pool_size=config.settings.database.pool_size,
+                                 acquire_timeout=config.settings.database.acquire_timeout)
     await database.sync_departments(config.settings.departments)
     return database
 
@@ -118,6 +127,18 @@ class App:
     classifier: Classifier
     clock: Clock
     dialogue: Dialogue
+    texts: Catalog
+
+    async def purge_drafts(self) -> int:
+        """Delete conversations left half-written longer than ``[dialogue] draft_ttl_minutes`` (they hold what
+        the customer wrote); returns how many."""
+        from bot.dialogue import DRAFT_STEPS
+
+        ttl = timedelta(minutes=self.config.settings.dialogue.draft_ttl_minutes)
+        async with self.database.uow() as uow:
+            purged = await uow.conversations.purge(self.clock.now() - ttl, DRAFT_STEPS)
+            await uow.commit()
+        return purged
 
     async def aclose(self) -> None:
         await self.database.close()
@@ -141,9 +162,12 @@ async def bootstrap(config: AppConfig, *, clock: Clock | None = None,
     calendar = build_calendar(settings)
     calendar.warm(clock.now())
     routing = RoutingTable.from_settings(settings)
+    texts = load_texts(config)
     database = await open_database(config, clock=clock, migrate=migrate)
     dialogue = Dialogue(DialogueDeps(
         uow=database.uow, classifier=classifier, routing=routing, calendar=calendar, clock=clock,
-        settings=settings,
+        settings=settings, texts=texts,
     ))
-    return App(config, database, calendar, routing, classifier, clock, dialogue)
+    app = App(config, database, calendar, routing, classifier, clock, dialogue, texts)
+    await app.purge_drafts()
+    return app

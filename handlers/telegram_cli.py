@@ -14,6 +14,7 @@ from bot.clictx import app_config
 from bot.errors import ConfigError
 
 if TYPE_CHECKING:
+    from bot.app import App
     from bot.config import AppConfig
 
 log = logging.getLogger("vocdesk.telegram")
@@ -45,8 +46,9 @@ async def _serve(config: AppConfig) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     signals = [s for s in (signal.SIGINT, signal.SIGTERM) if _on_signal(loop, s, stop)]
+    purging = asyncio.create_task(_purge_drafts(app, stop))
     try:
-        channel = TelegramChannel.build(config, app.dialogue.handle)
+        channel = TelegramChannel.build(config, app.dialogue.handle, texts=app.texts)
         log.info("polling %s (Ctrl-C stops)", config.settings.telegram.base_url)
         await run_polling(channel, stop)
     except InvalidToken:
@@ -54,8 +56,25 @@ async def _serve(config: AppConfig) -> None:
     finally:
         for s in signals:
             loop.remove_signal_handler(s)
+        stop.set()
+        await purging
         await app.aclose()
     log.info("stopped")
+
+
+async def _purge_drafts(app: App, stop: asyncio.Event, every: float = 3600.0) -> None:
+    """Delete abandoned drafts every ``every`` seconds until ``stop`` (bootstrap already did once)."""
+    while True:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), every)
+        if stop.is_set():
+            return
+        try:
+            purged = await app.purge_drafts()
+        except Exception as exc:  # the bot keeps serving; the next pass tries again
+            log.warning("purging abandoned drafts failed: %s", type(exc).__name__)
+        else:
+            log.info("purged %d abandoned drafts", purged)
 
 
 def _on_signal(loop: asyncio.AbstractEventLoop, sig: signal.Signals, stop: asyncio.Event) -> bool:

@@ -66,7 +66,7 @@ def chat(
         vocdesk = await bootstrap(config, progress=sys.stderr.isatty())
         try:
             await run_console(vocdesk.dialogue.handle, sys.stdin, sys.stdout, user_id=user,
-                              interactive=sys.stdin.isatty())
+                              interactive=sys.stdin.isatty(), texts=vocdesk.texts)
         finally:
             await vocdesk.aclose()
 

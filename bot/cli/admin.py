@@ -27,8 +27,11 @@ sla_app = group("Legal deadlines (민원처리법 제19조).")
 @config_app.command("check")
 def config_check(ctx: typer.Context) -> None:
     """Validate config.toml without starting anything."""
+    from bot.app import load_texts
+
     config = app_config(ctx)
     s = config.settings
+    load_texts(config)  # the admin's text overrides: an unknown key or a changed placeholder is an error
     typer.echo(f"{config.path}: OK — {len(s.intents)} intents, {len(s.departments)} departments, "
                f"{len(s.policies)} deadline policies")
 
