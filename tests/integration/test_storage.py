@@ -251,5 +251,5 @@ async def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None
         pragma = {name: (await connection.execute(text(f"PRAGMA {name}"))).scalar()
                   for name in ("journal_mode", "foreign_keys", "busy_timeout")}
         count = (await connection.execute(select(func.count()).select_from(TicketEventRow))).scalar()
-    assert pragma == {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 30_000} and count == 0
+    assert pragma == {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 10_000} and count == 0
     assert (tmp_path / "nested" / "dir" / "vocdesk.db").exists()
