@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, make_url
-from sqlalchemy.exc import ArgumentError, DisconnectionError
+from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.util import await_only
 
@@ -105,6 +106,14 @@ async def run_sync_once(url: str, fn: Callable[[Connection], T]) -> T:
 
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+def sqlite_locked(error: BaseException) -> bool:
+    """``error`` says another connection held SQLite's write lock for longer than the busy timeout (raised
+    by the driver itself for the ``BEGIN IMMEDIATE`` below, wrapped by SQLAlchemy otherwise)."""
+    if isinstance(error, DBAPIError):
+        error = error.orig or error
+    return isinstance(error, sqlite3.OperationalError) and "locked" in str(error)
 
 
 def create_private_file(path: Path) -> None:

@@ -20,6 +20,7 @@ from storage.db import (
     SQLITE_OPTIMIZE_ON_OPEN,
     make_engine,
     make_session_factory,
+    sqlite_locked,
 )
 from storage.repositories import (
     DepartmentLike,
@@ -139,7 +140,7 @@ class Database:
             await connection.begin()
         except BaseException as error:
             await connection.close()
-            if isinstance(error, sa_exc.OperationalError) and "locked" in str(error.orig):
+            if sqlite_locked(error):
                 raise DatabaseBusy(self.acquire_timeout) from None
             raise
         return connection
