@@ -1,12 +1,16 @@
 """Engines and sessions for SQLite (aiosqlite) and PostgreSQL (asyncpg).
 
 Nothing here connects at import time; ``make_engine`` builds a lazy engine (and, for a SQLite file,
-creates its folder).
+creates its folder and the empty file, readable by its owner only).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import sqlite3
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,14 +18,22 @@ from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.util import await_only
 
 from bot.errors import VocdeskError
 
 T = TypeVar("T")
 
-SQLITE_BUSY_TIMEOUT_MS = 30_000
+DEFAULT_POOL_SIZE = 10
+"""PostgreSQL connections (``[database] pool_size``); SQLite has one writer at a time whatever the size."""
+DEFAULT_ACQUIRE_TIMEOUT = 10.0
+"""Seconds a unit of work may wait for a connection (``[database] acquire_timeout``)."""
+SQLITE_ANALYSIS_LIMIT = 1000  # rows ANALYZE samples per index when PRAGMA optimize decides to run it
+PING_AFTER_IDLE_S = 5.0
+"""A PostgreSQL connection that sat in the pool longer than this is pinged before use (a busy one is not:
+pinging on every checkout cost a round trip per unit of work)."""
 _DRIVERS = {
     "sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg", "postgres": "postgresql+asyncpg",
 }
@@ -51,21 +63,31 @@ def normalize_url(url: str) -> URL:
     return parsed
 
 
-def make_engine(url: str) -> AsyncEngine:
+def make_engine(url: str, *, pool_size: int = DEFAULT_POOL_SIZE,
+                acquire_timeout: float = DEFAULT_ACQUIRE_TIMEOUT) -> AsyncEngine:
     """An async engine for ``url``.
 
-    SQLite runs in WAL mode with foreign keys on and a busy timeout, and every transaction starts with
-    ``BEGIN IMMEDIATE``: a deferred transaction that reads and then writes can fail at once with
-    SQLITE_BUSY when another writer committed in between (the busy timeout cannot help there), so
-    writers queue up front instead.
+    PostgreSQL: a pool of exactly ``pool_size`` connections, pinged when they sat idle for
+    ``PING_AFTER_IDLE_S`` (a dead one is replaced before use). SQLite runs in WAL mode with foreign keys on
+    and a busy timeout of ``acquire_timeout`` (another process holding the write lock), and every
+    transaction starts with ``BEGIN IMMEDIATE``: a deferred transaction that reads and then writes can
+    fail at once with SQLITE_BUSY when another writer committed in between (the busy timeout cannot help
+    there), so writers queue up front instead. Either way a connection waits at most ``acquire_timeout``
+    seconds in the pool. The pool does not roll back a returned connection: the unit of work always ends
+    its transaction itself (and ``Connection.close`` rolls back one left open), so that would only be one
+    more round trip.
     """
     parsed = normalize_url(url)
     if parsed.drivername == "sqlite+aiosqlite":
-        return _sqlite_engine(parsed)
-    return create_async_engine(
-        parsed, json_serializer=_json_dumps, pool_size=5, max_overflow=10, pool_timeout=30,
-        pool_pre_ping=True, pool_recycle=1800,
-    )
+        return _sqlite_engine(parsed, acquire_timeout)
+    return _postgresql_engine(parsed, pool_size, acquire_timeout)
+
+
+SQLITE_OPTIMIZE_ON_OPEN = (f"PRAGMA analysis_limit={SQLITE_ANALYSIS_LIMIT}", "PRAGMA optimize=0x10002")
+"""SQLite's advice for a connection that opens (0x10000: look at every table, not only those queried on
+this connection; SQLite before 3.46 ignores that bit)."""
+SQLITE_OPTIMIZE_ON_CLOSE = (f"PRAGMA analysis_limit={SQLITE_ANALYSIS_LIMIT}", "PRAGMA optimize")
+"""... and for one about to close: ANALYZE the tables its queries would have planned better with it."""
 
 
 def _json_dumps(value: Any) -> str:
@@ -86,12 +108,55 @@ def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
-def _sqlite_engine(url: URL) -> AsyncEngine:
+def sqlite_locked(error: BaseException) -> bool:
+    """``error`` says another connection held SQLite's write lock for longer than the busy timeout (raised
+    by the driver itself for the ``BEGIN IMMEDIATE`` below, wrapped by SQLAlchemy otherwise)."""
+    if isinstance(error, DBAPIError):
+        error = error.orig or error
+    return isinstance(error, sqlite3.OperationalError) and "locked" in str(error)
+
+
+def create_private_file(path: Path) -> None:
+    """Create ``path`` empty with mode 0600 unless it exists. SQLite gives the -wal and -shm files the
+    database file's mode, so they are private too (they hold the same personal data)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
+def _postgresql_engine(url: URL, pool_size: int, acquire_timeout: float) -> AsyncEngine:
+    engine = create_async_engine(
+        url, json_serializer=_json_dumps, pool_size=pool_size, max_overflow=0, pool_timeout=acquire_timeout,
+        pool_recycle=1800, pool_reset_on_return=None,
+    )
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_S:
+            return
+        try:
+            dbapi_connection.ping()
+        except Exception as error:  # any failure means the connection is unusable; the pool reconnects
+            raise DisconnectionError(str(error)) from error
+
+    return engine
+
+
+def _sqlite_engine(url: URL, acquire_timeout: float) -> AsyncEngine:
     database = url.database or ""
     in_memory = database in ("", ":memory:") or database.startswith("file:")
-    if not in_memory:
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, json_serializer=_json_dumps)
+    if in_memory:
+        engine = create_async_engine(url, json_serializer=_json_dumps)
+    else:
+        create_private_file(Path(database))
+        engine = create_async_engine(url, json_serializer=_json_dumps, pool_timeout=acquire_timeout,
+                                     pool_reset_on_return=None)
+    first = [True]
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -101,13 +166,18 @@ def _sqlite_engine(url: URL) -> AsyncEngine:
             if not in_memory:
                 cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.execute(f"PRAGMA busy_timeout={round(acquire_timeout * 1000)}")
             cursor.execute("PRAGMA synchronous=NORMAL")
+            if first[0]:  # the statistics the planner needs, once per engine (after migrations)
+                first[0] = False
+                for statement in SQLITE_OPTIMIZE_ON_OPEN:
+                    cursor.execute(statement)
         finally:
             cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # straight to aiosqlite: one trip to its thread, where a cursor would take three
+        await_only(connection.connection.driver_connection.execute("BEGIN IMMEDIATE"))
 
     return engine

@@ -15,17 +15,19 @@ from sqlalchemy import (
     Dialect,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.engine import Row
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 from bot.classification import VocType
-from bot.customers import Customer
+from bot.customers import Customer, Handoff
 from bot.deadlines import Interval, Period, Regime, Unit
 from bot.tickets import Action, Extension, ExtensionReason, Status, Ticket, TicketEvent
 
@@ -102,7 +104,12 @@ class DepartmentRow(Base):
 
 
 class TicketRow(Base):
+    """Listings read newest first (``received_at``, then ``id``), filtered by status or not; the index on
+    ``(status, received_at)`` also serves lookups by status alone."""
+
     __tablename__ = "tickets"
+    __table_args__ = (Index("ix_tickets_status_received_at", "status", "received_at"),)
+
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     number: Mapped[str] = mapped_column(String(32), unique=True)
     year: Mapped[int] = mapped_column(Integer)
@@ -112,13 +119,13 @@ class TicketRow(Base):
     intent: Mapped[str] = mapped_column(String(64))
     department: Mapped[str] = mapped_column(String(64))
     text: Mapped[str] = mapped_column(Text)
-    received_at: Mapped[datetime]
+    received_at: Mapped[datetime] = mapped_column(index=True)
     due_at: Mapped[datetime] = mapped_column(index=True)
     due_date_only: Mapped[bool] = mapped_column(Boolean)
     policy_amount: Mapped[int] = mapped_column(Integer)
     policy_unit: Mapped[str] = mapped_column(String(16))
     policy_regime: Mapped[str] = mapped_column(String(16))
-    status: Mapped[str] = mapped_column(String(32), index=True)
+    status: Mapped[str] = mapped_column(String(32))
     assignee: Mapped[str] = mapped_column(String(200))
     contact_phone: Mapped[str] = mapped_column(String(64))
     confidence: Mapped[float] = mapped_column(Float)
@@ -170,6 +177,21 @@ class OutboxRow(Base):
     claimed_until: Mapped[datetime | None]
 
 
+class HandoffRow(Base):
+    """A customer asked for a person (``bot.customers.Handoff``); staff work through the open ones."""
+
+    __tablename__ = "handoffs"
+    __table_args__ = (Index("ix_handoffs_status_at", "status", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)
+    step: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16))
+
+
 class InboundMessageRow(Base):
     __tablename__ = "inbound_messages"
     __table_args__ = (UniqueConstraint("channel", "key"),)
@@ -180,7 +202,8 @@ class InboundMessageRow(Base):
     received_at: Mapped[datetime]
 
 
-# Rows ⇄ domain objects, by hand (enums as their values, datetimes in JSON as UTC ISO 8601).
+# Rows ⇄ domain objects, by hand (enums as their values, datetimes in JSON as UTC ISO 8601). The
+# repositories run Core statements, so a "row" here is a result ``Row`` with the table's column names.
 
 
 def _iso(at: datetime) -> str:
@@ -207,7 +230,7 @@ def ticket_values(t: Ticket) -> dict[str, Any]:
     }
 
 
-def ticket_from_row(row: TicketRow, events: list[TicketEvent]) -> Ticket:
+def ticket_from_row(row: Row[Any], events: list[TicketEvent]) -> Ticket:
     return Ticket(
         customer_id=row.customer_id, channel=row.channel, voc_type=VocType(row.voc_type),
         intent=row.intent, department=row.department, text=row.text, received_at=row.received_at,
@@ -232,7 +255,7 @@ def event_values(ticket_id: int | None, e: TicketEvent) -> dict[str, Any]:
     }
 
 
-def event_from_row(row: TicketEventRow) -> TicketEvent:
+def event_from_row(row: Row[Any]) -> TicketEvent:
     return TicketEvent(
         at=row.at, actor=row.actor, action=Action(row.action),
         from_status=Status(row.from_status) if row.from_status else None,
@@ -240,7 +263,7 @@ def event_from_row(row: TicketEventRow) -> TicketEvent:
     )
 
 
-def customer_from_row(row: CustomerRow) -> Customer:
+def customer_from_row(row: Row[Any]) -> Customer:
     return Customer(
         channel=row.channel, external_id=row.external_id, display_name=row.display_name,
         locale=row.locale, consent_at=row.consent_at, consent_version=row.consent_version,
@@ -248,9 +271,19 @@ def customer_from_row(row: CustomerRow) -> Customer:
     )
 
 
-def outbox_item(row: OutboxRow) -> dict[str, Any]:
+def outbox_item(row: Row[Any]) -> dict[str, Any]:
     return {
         "id": row.id, "kind": row.kind, "payload": row.payload, "dedupe_key": row.dedupe_key,
         "created_at": row.created_at, "available_at": row.available_at, "attempts": row.attempts,
         "last_error": row.last_error, "claimed_until": row.claimed_until,
     }
+
+
+def handoff_values(h: Handoff) -> dict[str, Any]:
+    return {"customer_id": h.customer_id, "channel": h.channel, "text": h.text, "step": h.step, "at": h.at,
+            "status": h.status}
+
+
+def handoff_from_row(row: Row[Any]) -> Handoff:
+    return Handoff(customer_id=row.customer_id, channel=row.channel, text=row.text, step=row.step, at=row.at,
+                   status=row.status, id=row.id)

@@ -1,83 +1,98 @@
-"""All of vocdesk's SQL: the repositories behind ``bot.ports``, mapping rows ⇄ domain objects by hand.
+"""The repositories behind ``bot.ports``: rows ⇄ domain objects by hand, SQL from ``storage.statements``.
 
-Every repository works inside the caller's session (one per unit of work) and never commits.
+Every repository works inside the caller's connection and transaction (one per unit of work) and never
+commits. Customers and conversation states remember what they were when read, so saving an unchanged one
+writes nothing.
 """
 
 from __future__ import annotations
 
 import builtins
-from collections.abc import Mapping
+import json
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.clock import Clock
-from bot.customers import ConversationState, Customer
+from bot.customers import ConversationState, Customer, Handoff
 from bot.errors import ConcurrentUpdate, TicketNotFound
-from bot.tickets import OPEN, Status, Ticket, TicketEvent
+from bot.tickets import Status, Ticket, TicketEvent
 from storage.models import (
-    Base,
-    ConversationRow,
-    CustomerRow,
-    DepartmentRow,
-    InboundMessageRow,
-    OutboxRow,
-    TicketEventRow,
-    TicketRow,
-    TicketSequenceRow,
     customer_from_row,
     event_from_row,
     event_values,
+    handoff_from_row,
+    handoff_values,
     outbox_item,
     ticket_from_row,
     ticket_values,
 )
+from storage.statements import CUSTOMER_FIELDS, STATE, STATE_PREFIX, Statements
 
 NUMBER_TZ = ZoneInfo("Asia/Seoul")
 """Ticket numbers are counted per year in Korean time: a VOC received 2026-12-31 23:30 KST is a 2026 one."""
+EVENT_IDS_PER_QUERY = 1000
+"""Events are read for at most this many tickets per statement (drivers cap bind parameters: asyncpg at
+32,767)."""
+DEFAULT_CHUNK = 1000
 
 
 def ticket_number(year: int, n: int) -> str:
     return f"VOC-{year}-{n:06d}"
 
 
-def _insert(session: AsyncSession, entity: type[Base]) -> postgresql.Insert | sqlite.Insert:
-    """INSERT with the dialect's ``ON CONFLICT`` support (both dialects speak the same clause)."""
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(entity)
-    return sqlite.insert(entity)
+class ConversationChanged(ConcurrentUpdate):
+    """Another turn of the same customer committed between this turn's read of the conversation and its
+    write (two messages handled at once on PostgreSQL). A ``ConcurrentUpdate``, so the dialogue runs the
+    turn again on the fresh state."""
+
+    def __str__(self) -> str:
+        return f"the conversation of customer {self.number} changed meanwhile; try again"
+
+
+def _state_key(step: str, data: dict[str, Any], updated_at: datetime | None) -> tuple[str, str, datetime | None]:
+    return step, json.dumps(data, sort_keys=True, ensure_ascii=False), updated_at
+
+
+@dataclass
+class Work:
+    """What one unit of work shares between its repositories: its connection, statements and clock, and
+    what it has read (to skip writes that change nothing and to check conversation writes)."""
+
+    connection: AsyncConnection
+    sql: Statements
+    clock: Clock
+    customers: dict[int, tuple[Any, ...]] = field(default_factory=dict)
+    conversations: dict[int, tuple[str, str, datetime | None] | None] = field(default_factory=dict)
+    prefetched: dict[int, ConversationState | None] = field(default_factory=dict)
+
+    async def execute(self, statement: Any, params: Any = None) -> Any:
+        return await self.connection.execute(statement, params)
 
 
 class SqlTicketRepository:
-    def __init__(self, session: AsyncSession, clock: Clock) -> None:
-        self._session, self._clock = session, clock
+    def __init__(self, work: Work) -> None:
+        self._work, self._sql = work, work.sql
 
     async def add(self, ticket: Ticket) -> Ticket:
-        """Insert ``ticket``, numbering it from ``ticket_sequences`` in this transaction: the year row's
-        lock (PostgreSQL) or the write lock (SQLite) serialises concurrent creators until they commit,
-        so numbers are unique, gapless among committed tickets and never handed out twice."""
+        """Insert ``ticket``, numbering it from ``ticket_sequences`` in this transaction. The number is
+        taken first only because the ticket row needs it: the year row's lock (PostgreSQL) or the write
+        lock (SQLite) serialises concurrent creators until they commit, so numbers are unique, gapless
+        among committed tickets and never handed out twice. Callers should add the ticket as late in
+        their transaction as they can, since every other creator waits for that commit."""
         if ticket.id is not None:
             raise ValueError(f"ticket {ticket.number} is already stored")
         year = ticket.received_at.astimezone(NUMBER_TZ).year
-        await self._session.execute(
-            _insert(self._session, TicketSequenceRow).values(year=year, last_value=0)
-            .on_conflict_do_nothing(index_elements=["year"])
-        )
-        seq = TicketSequenceRow.last_value
-        n = (await self._session.execute(
-            update(TicketSequenceRow).where(TicketSequenceRow.year == year).values(last_value=seq + 1)
-            .returning(seq)
-        )).scalar_one()
-        number, now = ticket_number(year, n), self._clock.now()
+        n = (await self._work.execute(self._sql.ticket_number, {"year": year})).scalar_one()
+        number, now = ticket_number(year, n), self._work.clock.now()
         values = ticket_values(ticket) | {"number": number, "year": year, "version": 0, "created_at": now,
                                           "updated_at": now}
-        ticket.id = (await self._session.execute(
-            _insert(self._session, TicketRow).values(values).returning(TicketRow.id)
-        )).scalar_one()
+        ticket.id = (await self._work.execute(self._sql.ticket_insert, values)).scalar_one()
         ticket.number = number
         await self._append_events(ticket)
         return ticket
@@ -85,109 +100,184 @@ class SqlTicketRepository:
     async def save(self, ticket: Ticket) -> None:
         if ticket.id is None:
             raise ValueError("save() needs a stored ticket; use add() for a new one")
-        found = (await self._session.execute(
-            update(TicketRow).where(TicketRow.id == ticket.id, TicketRow.version == ticket.version)
-            .values(ticket_values(ticket) | {"version": ticket.version + 1, "updated_at": self._clock.now()})
-            .returning(TicketRow.id)
-        )).scalar_one_or_none()
+        values = ticket_values(ticket) | {"version": ticket.version + 1, "updated_at": self._work.clock.now(),
+                                          "b_id": ticket.id, "b_version": ticket.version}
+        found = (await self._work.execute(self._sql.ticket_update, values)).scalar_one_or_none()
         if found is None:
-            exists = await self._session.scalar(select(TicketRow.id).where(TicketRow.id == ticket.id))
+            exists = (await self._work.execute(self._sql.ticket_exists, {"b_id": ticket.id})).scalar_one_or_none()
             raise ConcurrentUpdate(ticket.number) if exists is not None else TicketNotFound(ticket.number)
         ticket.version += 1
         await self._append_events(ticket)
 
     async def get(self, number: str) -> Ticket | None:
-        tickets = await self._load(select(TicketRow).where(TicketRow.number == number))
+        rows = (await self._work.execute(self._sql.ticket_by_number, {"number": number})).all()
+        tickets = await self._with_events(rows)
         return tickets[0] if tickets else None
 
     async def list(
-        self, *, status: Status | None = None, customer_id: int | None = None,
-        open_only: bool = False, limit: int = 500,
+        self, *, status: Status | None = None, customer_id: int | None = None, open_only: bool = False,
+        department: str | None = None, channel: str | None = None, overdue_at: datetime | None = None,
+        limit: int | None = 500,
     ) -> builtins.list[Ticket]:
-        query = select(TicketRow)
-        if status is not None:
-            query = query.where(TicketRow.status == status.value)
-        if customer_id is not None:
-            query = query.where(TicketRow.customer_id == customer_id)
-        if open_only:
-            query = query.where(TicketRow.status.in_([s.value for s in OPEN]))
-        newest_first = (TicketRow.received_at.desc(), TicketRow.id.desc())
-        return await self._load(query.order_by(*newest_first).limit(limit))
+        """Tickets newest first, events included; ``limit=None``: all of them (``stream`` keeps memory
+        bounded instead)."""
+        chunk = DEFAULT_CHUNK if limit is None else max(1, min(limit, DEFAULT_CHUNK))
+        return [t async for t in self.stream(
+            status=status, customer_id=customer_id, open_only=open_only, department=department,
+            channel=channel, overdue_at=overdue_at, limit=limit, chunk=chunk,
+        )]
 
-    async def _load(self, query: Any) -> builtins.list[Ticket]:
-        rows = (await self._session.scalars(query, execution_options={"populate_existing": True})).all()
+    async def stream(
+        self, *, status: Status | None = None, customer_id: int | None = None, open_only: bool = False,
+        department: str | None = None, channel: str | None = None, overdue_at: datetime | None = None,
+        limit: int | None = None, chunk: int = DEFAULT_CHUNK,
+    ) -> AsyncIterator[Ticket]:
+        """The tickets of ``list``, read ``chunk`` at a time by keyset (``received_at``, ``id``), each
+        chunk's events with it. Runs in the caller's transaction; tickets received meanwhile (newer than
+        the first chunk) are not included."""
+        if chunk < 1:
+            raise ValueError("chunk must be at least 1")
+        filters: dict[str, Any] = {
+            "status": status and status.value, "customer_id": customer_id, "department": department,
+            "channel": channel, "overdue_at": overdue_at,
+        }
+        params = {k: v for k, v in filters.items() if v is not None}
+        shape = {"status": status is not None, "customer": customer_id is not None, "open_only": open_only,
+                 "department": department is not None, "channel": channel is not None,
+                 "overdue": overdue_at is not None}
+        remaining = limit
+        while remaining is None or remaining > 0:
+            size = chunk if remaining is None else min(chunk, remaining)
+            query = self._sql.listing(**shape, after="after_id" in params)
+            rows = (await self._work.execute(query, params | {"limit": size})).all()
+            for ticket in await self._with_events(rows):
+                yield ticket
+            if len(rows) < size:
+                return
+            if remaining is not None:
+                remaining -= len(rows)
+            params["after_at"], params["after_id"] = rows[-1].received_at, rows[-1].id
+
+    async def _with_events(self, rows: Sequence[Row[Any]]) -> builtins.list[Ticket]:
         events: dict[int, builtins.list[TicketEvent]] = {row.id: [] for row in rows}
-        if rows:
-            found = await self._session.scalars(
-                select(TicketEventRow).where(TicketEventRow.ticket_id.in_(events))
-                .order_by(TicketEventRow.id), execution_options={"populate_existing": True},
-            )
+        ids = builtins.list(events)
+        for start in range(0, len(ids), EVENT_IDS_PER_QUERY):
+            found = await self._work.execute(self._sql.events_of, {"ids": ids[start:start + EVENT_IDS_PER_QUERY]})
             for event in found:
                 events[event.ticket_id].append(event_from_row(event))
         return [ticket_from_row(row, events[row.id]) for row in rows]
 
     async def _append_events(self, ticket: Ticket) -> None:
         if ticket.new_events:
-            await self._session.execute(
-                _insert(self._session, TicketEventRow),
-                [event_values(ticket.id, e) for e in ticket.new_events],
-            )
+            rows = [event_values(ticket.id, e) for e in ticket.new_events]
+            await self._work.execute(self._sql.event_insert, rows if len(rows) > 1 else rows[0])
         ticket.new_events.clear()
 
 
 class SqlCustomerRepository:
-    def __init__(self, session: AsyncSession, clock: Clock) -> None:
-        self._session, self._clock = session, clock
+    def __init__(self, work: Work) -> None:
+        self._work, self._sql = work, work.sql
 
     async def get_or_create(self, channel: str, external_id: str, *, display_name: str = "",
                             locale: str = "ko") -> Customer:
-        """The customer of this channel identity; created (race-free) on first contact."""
-        await self._session.execute(
-            _insert(self._session, CustomerRow).values(
-                channel=channel, external_id=external_id, display_name=display_name, locale=locale,
-                consent_at=None, consent_version="", phone="", created_at=self._clock.now(),
-            ).on_conflict_do_nothing(index_elements=["channel", "external_id"])
-        )
-        row = (await self._session.scalars(
-            select(CustomerRow).where(CustomerRow.channel == channel, CustomerRow.external_id == external_id),
-            execution_options={"populate_existing": True},
-        )).one()
-        return customer_from_row(row)
+        """The customer of this channel identity, created (race-free) on first contact, in one statement
+        that also reads the customer's conversation state for ``conversations.load``. On PostgreSQL the
+        statement locks the customer's row until commit, so turns of one customer take turns."""
+        row = (await self._work.execute(self._sql.customer_upsert, {
+            "channel": channel, "external_id": external_id, "display_name": display_name, "locale": locale,
+            "consent_at": None, "consent_version": "", "phone": "", "created_at": self._work.clock.now(),
+        })).one()
+        step, data, updated_at = (getattr(row, STATE_PREFIX + name) for name in STATE)
+        self._work.prefetched[row.id] = None if step is None else ConversationState(step, dict(data), updated_at)
+        return self._remember(customer_from_row(row))
 
     async def get(self, customer_id: int) -> Customer | None:
-        row = await self._session.get(CustomerRow, customer_id, populate_existing=True)
-        return customer_from_row(row) if row else None
+        row = (await self._work.execute(self._sql.customer, {"b_id": customer_id})).one_or_none()
+        return self._remember(customer_from_row(row)) if row else None
 
     async def save(self, customer: Customer) -> None:
+        """Write the customer's details, unless they are what this unit of work read or wrote last."""
         if customer.id is None:
             raise ValueError("save() needs a stored customer; use get_or_create() first")
-        await self._session.execute(update(CustomerRow).where(CustomerRow.id == customer.id).values(
-            display_name=customer.display_name, locale=customer.locale, consent_at=customer.consent_at,
-            consent_version=customer.consent_version, phone=customer.phone,
-        ))
+        values = _customer_values(customer)
+        if self._work.customers.get(customer.id) == tuple(values.values()):
+            return
+        await self._work.execute(self._sql.customer_update, values | {"b_id": customer.id})
+        self._remember(customer)
+
+    def _remember(self, customer: Customer) -> Customer:
+        assert customer.id is not None
+        self._work.customers[customer.id] = tuple(_customer_values(customer).values())
+        return customer
+
+
+def _customer_values(customer: Customer) -> dict[str, Any]:
+    return {name: getattr(customer, name) for name in CUSTOMER_FIELDS}
 
 
 class SqlConversationRepository:
-    def __init__(self, session: AsyncSession, clock: Clock) -> None:
-        self._session, self._clock = session, clock
+    def __init__(self, work: Work) -> None:
+        self._work, self._sql = work, work.sql
 
     async def load(self, customer_id: int) -> ConversationState | None:
-        row = (await self._session.scalars(
-            select(ConversationRow).where(ConversationRow.customer_id == customer_id),
-            execution_options={"populate_existing": True},
-        )).one_or_none()
-        return ConversationState(row.step, dict(row.data), row.updated_at) if row else None
+        if customer_id in self._work.prefetched:  # read with the customer, in this transaction
+            state = self._work.prefetched.pop(customer_id)
+        else:
+            row = (await self._work.execute(self._sql.conversation, {"customer_id": customer_id})).one_or_none()
+            state = ConversationState(row.step, dict(row.data), row.updated_at) if row else None
+        self._work.conversations[customer_id] = (
+            None if state is None else _state_key(state.step, state.data, state.updated_at))
+        return state
 
     async def save(self, customer_id: int, state: ConversationState) -> None:
-        """Upsert the state. The caller's ``updated_at`` wins (the dialogue stamps its turn's
-        instant); when it is None the clock's now is stored and set on ``state``."""
+        """Store the state. The caller's ``updated_at`` wins (the dialogue stamps its turn's instant);
+        when it is None the clock's now is stored and set on ``state``.
+
+        A state this unit of work loaded is written only if it changed, and only if the stored one is
+        still the one loaded (else ``ConversationChanged``, which the dialogue retries)."""
         if state.updated_at is None:
-            state.updated_at = self._clock.now()
-        values = {"step": state.step, "data": state.data, "updated_at": state.updated_at}
-        await self._session.execute(
-            _insert(self._session, ConversationRow).values(customer_id=customer_id, **values)
-            .on_conflict_do_update(index_elements=["customer_id"], set_=values)
-        )
+            state.updated_at = self._work.clock.now()
+        self._work.prefetched.pop(customer_id, None)
+        key = _state_key(state.step, state.data, state.updated_at)
+        values = {"customer_id": customer_id, "step": state.step, "data": state.data,
+                  "updated_at": state.updated_at}
+        if customer_id not in self._work.conversations:
+            await self._work.execute(self._sql.conversation_upsert, values)
+        elif (was := self._work.conversations[customer_id]) == key:
+            return
+        elif was is None:
+            if (await self._work.execute(self._sql.conversation_insert, values)).rowcount != 1:
+                raise ConversationChanged(str(customer_id))
+        else:
+            changed = await self._work.execute(self._sql.conversation_update, {
+                "step": state.step, "data": state.data, "updated_at": state.updated_at,
+                "b_customer_id": customer_id, "b_was": was[2],
+            })
+            if changed.rowcount != 1:
+                raise ConversationChanged(str(customer_id))
+        self._work.conversations[customer_id] = key
+
+    async def purge(self, before: datetime, steps: Collection[str]) -> int:
+        """Delete abandoned drafts: states in one of ``steps`` last updated before ``before``."""
+        if not steps:
+            return 0
+        result = await self._work.execute(self._sql.conversation_purge, {"steps": sorted(steps), "before": before})
+        return int(result.rowcount)
+
+
+class SqlHandoffRepository:
+    def __init__(self, work: Work) -> None:
+        self._work, self._sql = work, work.sql
+
+    async def add(self, handoff: Handoff) -> Handoff:
+        handoff.id = (await self._work.execute(self._sql.handoff_insert, handoff_values(handoff))).scalar_one()
+        return handoff
+
+    async def list(self, *, open_only: bool = True, limit: int | None = 500) -> builtins.list[Handoff]:
+        """Hand-off requests, newest first."""
+        query = self._sql.handoffs[open_only, limit is not None]
+        rows = await self._work.execute(query, {"limit": limit} if limit is not None else None)
+        return [handoff_from_row(row) for row in rows]
 
 
 class SqlOutboxRepository:
@@ -196,69 +286,44 @@ class SqlOutboxRepository:
     the claim, deliver, then ``mark_delivered`` or ``mark_failed``. A claim expires after its lease, so
     a crashed worker's rows come back; delivery must therefore be idempotent downstream."""
 
-    def __init__(self, session: AsyncSession, clock: Clock) -> None:
-        self._session, self._clock = session, clock
+    def __init__(self, work: Work) -> None:
+        self._work, self._sql = work, work.sql
 
     async def put(self, kind: str, payload: dict[str, Any], *, dedupe_key: str | None = None,
                   available_at: datetime | None = None) -> None:
-        now = self._clock.now()
-        await self._session.execute(
-            _insert(self._session, OutboxRow).values(
-                kind=kind, payload=payload, dedupe_key=dedupe_key, created_at=now,
-                available_at=available_at or now, attempts=0,
-            ).on_conflict_do_nothing(index_elements=["dedupe_key"])
-        )
+        now = self._work.clock.now()
+        await self._work.execute(self._sql.outbox_put, {
+            "kind": kind, "payload": payload, "dedupe_key": dedupe_key, "created_at": now,
+            "available_at": available_at or now, "attempts": 0,
+        })
 
     async def pending(self, limit: int = 100) -> builtins.list[dict[str, Any]]:
         """Undelivered rows, oldest first, whether or not they are available yet."""
-        rows = await self._session.scalars(
-            select(OutboxRow).where(OutboxRow.delivered_at.is_(None))
-            .order_by(OutboxRow.available_at, OutboxRow.id).limit(limit),
-            execution_options={"populate_existing": True},
-        )
-        return [outbox_item(r) for r in rows]
+        return [outbox_item(r) for r in await self._work.execute(self._sql.outbox_pending, {"limit": limit})]
 
     async def claim(self, now: datetime, limit: int = 10,
                     lease: timedelta = timedelta(minutes=5)) -> builtins.list[dict[str, Any]]:
         """Lease up to ``limit`` available rows until ``now + lease``, counting an attempt on each."""
-        due = (select(OutboxRow.id).where(
-            OutboxRow.delivered_at.is_(None), OutboxRow.available_at <= now,
-            or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until <= now),
-        ).order_by(OutboxRow.available_at, OutboxRow.id).limit(limit))
-        if self._session.get_bind().dialect.name == "postgresql":
-            due = due.with_for_update(skip_locked=True)
-        rows = await self._session.scalars(
-            update(OutboxRow).where(OutboxRow.id.in_(due))
-            .values(claimed_until=now + lease, attempts=OutboxRow.attempts + 1).returning(OutboxRow),
-            execution_options={"synchronize_session": False, "populate_existing": True},
-        )
+        rows = await self._work.execute(self._sql.outbox_claim, {"now": now, "limit": limit, "until": now + lease})
         return sorted((outbox_item(r) for r in rows), key=lambda i: (i["available_at"], i["id"]))
 
     async def mark_delivered(self, id: int, at: datetime) -> bool:
         """Record delivery once; False if the row was already delivered (or does not exist)."""
-        return (await self._session.execute(
-            update(OutboxRow).where(OutboxRow.id == id, OutboxRow.delivered_at.is_(None))
-            .values(delivered_at=at, claimed_until=None).returning(OutboxRow.id)
-        )).scalar_one_or_none() is not None
+        found = await self._work.execute(self._sql.outbox_delivered, {"b_id": id, "at": at})
+        return found.scalar_one_or_none() is not None
 
     async def mark_failed(self, id: int, error: str, retry_at: datetime) -> None:
-        await self._session.execute(
-            update(OutboxRow).where(OutboxRow.id == id, OutboxRow.delivered_at.is_(None))
-            .values(last_error=error, available_at=retry_at, claimed_until=None)
-        )
+        await self._work.execute(self._sql.outbox_failed, {"b_id": id, "error": error, "retry_at": retry_at})
 
 
 class SqlInboundRepository:
-    def __init__(self, session: AsyncSession, clock: Clock) -> None:
-        self._session, self._clock = session, clock
+    def __init__(self, work: Work) -> None:
+        self._work, self._sql = work, work.sql
 
     async def first_time(self, channel: str, key: str) -> bool:
-        inserted = (await self._session.execute(
-            _insert(self._session, InboundMessageRow)
-            .values(channel=channel, key=key, received_at=self._clock.now())
-            .on_conflict_do_nothing(index_elements=["channel", "key"]).returning(InboundMessageRow.id)
-        )).scalar_one_or_none()
-        return inserted is not None
+        inserted = await self._work.execute(self._sql.inbound_first, {
+            "channel": channel, "key": key, "received_at": self._work.clock.now()})
+        return inserted.scalar_one_or_none() is not None
 
 
 class DepartmentLike(Protocol):
@@ -270,16 +335,11 @@ class DepartmentLike(Protocol):
     def slack_channel(self) -> str: ...
 
 
-async def sync_departments(session: AsyncSession, departments: Mapping[str, DepartmentLike]) -> None:
+async def sync_departments(work: Work, departments: Mapping[str, DepartmentLike]) -> None:
     """Make ``departments`` match config: upsert every key as active, deactivate the others (tickets
     keep their department key, so rows are never deleted)."""
-    for key, dept in departments.items():
-        values = {"name": dept.name, "name_en": dept.name_en, "slack_channel": dept.slack_channel,
-                  "active": True}
-        await session.execute(
-            _insert(session, DepartmentRow).values(key=key, **values)
-            .on_conflict_do_update(index_elements=["key"], set_=values)
-        )
-    await session.execute(
-        update(DepartmentRow).where(DepartmentRow.key.not_in(list(departments))).values(active=False)
-    )
+    rows = [{"key": key, "name": d.name, "name_en": d.name_en, "slack_channel": d.slack_channel, "active": True}
+            for key, d in departments.items()]
+    if rows:
+        await work.execute(work.sql.department_upsert, rows)
+    await work.execute(work.sql.departments_retire, {"keys": builtins.list(departments)})

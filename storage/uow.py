@@ -7,56 +7,87 @@ from collections.abc import Mapping
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.clock import Clock, SystemClock
-from storage.db import make_engine, make_session_factory
+from bot.errors import DatabaseBusy
+from storage.admission import Admission
+from storage.db import (
+    DEFAULT_ACQUIRE_TIMEOUT,
+    DEFAULT_POOL_SIZE,
+    SQLITE_OPTIMIZE_ON_CLOSE,
+    SQLITE_OPTIMIZE_ON_OPEN,
+    make_engine,
+    make_session_factory,
+    sqlite_locked,
+)
 from storage.repositories import (
     DepartmentLike,
     SqlConversationRepository,
     SqlCustomerRepository,
+    SqlHandoffRepository,
     SqlInboundRepository,
     SqlOutboxRepository,
     SqlTicketRepository,
+    Work,
     sync_departments,
 )
+from storage.statements import statements
 
 
 class SqlUnitOfWork:
-    """One ``AsyncSession`` (and so one transaction) per ``async with``; leaving the block rolls back
-    whatever was not committed and closes the session. Not to be shared between concurrent tasks."""
+    """One connection and one transaction per ``async with``; leaving the block rolls back whatever was
+    not committed and gives the connection back. Entering waits, first come first served, for one of the
+    database's slots (``Database.admission``) and raises ``DatabaseBusy`` after ``acquire_timeout``.
+    Not to be shared between concurrent tasks, nor nested inside another unit of work of the same
+    database in one task (on SQLite the inner one would wait for the outer one)."""
 
     tickets: SqlTicketRepository
     customers: SqlCustomerRepository
     conversations: SqlConversationRepository
     outbox: SqlOutboxRepository
     inbound: SqlInboundRepository
+    handoffs: SqlHandoffRepository
+    work: Work
 
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession], clock: Clock | None = None) -> None:
-        self._session_factory = session_factory
-        self._clock = clock or SystemClock()
-        self._session: AsyncSession | None = None
+    def __init__(self, database: Database) -> None:
+        self._database = database
+        self._connection: AsyncConnection | None = None
 
     async def __aenter__(self) -> Self:
-        if self._session is not None:
+        if self._connection is not None:
             raise RuntimeError("this unit of work is already open")
-        session = self._session = self._session_factory()
-        self.tickets = SqlTicketRepository(session, self._clock)
-        self.customers = SqlCustomerRepository(session, self._clock)
-        self.conversations = SqlConversationRepository(session, self._clock)
-        self.outbox = SqlOutboxRepository(session, self._clock)
-        self.inbound = SqlInboundRepository(session, self._clock)
+        database = self._database
+        await database.admission.enter()
+        try:
+            connection = await database.connect()
+        except BaseException:
+            database.admission.leave()
+            raise
+        self._connection = connection
+        work = self.work = Work(connection, database.statements, database.clock)
+        self.tickets = SqlTicketRepository(work)
+        self.customers = SqlCustomerRepository(work)
+        self.conversations = SqlConversationRepository(work)
+        self.outbox = SqlOutboxRepository(work)
+        self.inbound = SqlInboundRepository(work)
+        self.handoffs = SqlHandoffRepository(work)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                         tb: TracebackType | None) -> None:
-        session, self._session = self._session, None
-        if session is None:
+        connection, self._connection = self._connection, None
+        if connection is None:
             return
         try:
-            await session.rollback()
+            if connection.in_transaction():
+                await connection.rollback()
         finally:
-            await session.close()
+            try:
+                await connection.close()
+            finally:
+                self._database.admission.leave()
 
     async def commit(self) -> None:
         await self._open().commit()
@@ -64,35 +95,80 @@ class SqlUnitOfWork:
     async def rollback(self) -> None:
         await self._open().rollback()
 
-    def _open(self) -> AsyncSession:
-        if self._session is None:
+    def _open(self) -> AsyncConnection:
+        if self._connection is None:
             raise RuntimeError("use the unit of work inside 'async with'")
-        return self._session
+        return self._connection
 
 
 class Database:
-    """An engine and its session factory. Building it does not connect; ``close`` disposes the pool."""
+    """An engine, its admission gate and its statements. Building it does not connect; ``close``
+    disposes the pool.
 
-    def __init__(self, engine: AsyncEngine, *, clock: Clock | None = None) -> None:
+    The gate admits ``pool_size`` units of work at a time on PostgreSQL and one on SQLite (every
+    transaction there takes the write lock), first come first served."""
+
+    def __init__(self, engine: AsyncEngine, *, clock: Clock | None = None, pool_size: int = DEFAULT_POOL_SIZE,
+                 acquire_timeout: float = DEFAULT_ACQUIRE_TIMEOUT) -> None:
         self.engine = engine
         self.session_factory = make_session_factory(engine)
         self.clock = clock or SystemClock()
+        self.sqlite = engine.dialect.name == "sqlite"
+        self.statements = statements(engine.dialect.name)
+        self.acquire_timeout = acquire_timeout
+        self.admission = Admission(1 if self.sqlite else pool_size, acquire_timeout)
 
     @classmethod
-    def from_url(cls, url: str, *, clock: Clock | None = None) -> Database:
-        return cls(make_engine(url), clock=clock)
+    def from_url(cls, url: str, *, clock: Clock | None = None, pool_size: int = DEFAULT_POOL_SIZE,
+                 acquire_timeout: float = DEFAULT_ACQUIRE_TIMEOUT) -> Database:
+        engine = make_engine(url, pool_size=pool_size, acquire_timeout=acquire_timeout)
+        return cls(engine, clock=clock, pool_size=pool_size, acquire_timeout=acquire_timeout)
 
     def uow(self) -> SqlUnitOfWork:
         """A new unit of work (a ``bot.ports.UnitOfWorkFactory``)."""
-        return SqlUnitOfWork(self.session_factory, self.clock)
+        return SqlUnitOfWork(self)
+
+    async def connect(self) -> AsyncConnection:
+        """A pooled connection with its transaction begun (on SQLite: holding the write lock). Waiting
+        longer than ``acquire_timeout`` (pool exhausted, or another process writing to SQLite) raises
+        ``DatabaseBusy``."""
+        try:
+            connection = await self.engine.connect()
+        except sa_exc.TimeoutError:
+            raise DatabaseBusy(self.acquire_timeout) from None
+        try:
+            await connection.begin()
+        except BaseException as error:
+            await connection.close()
+            if sqlite_locked(error):
+                raise DatabaseBusy(self.acquire_timeout) from None
+            raise
+        return connection
 
     async def sync_departments(self, departments: Mapping[str, DepartmentLike]) -> None:
         """Bring the ``departments`` table in line with config, in its own transaction."""
-        async with self.session_factory() as session, session.begin():
-            await sync_departments(session, departments)
+        async with self.uow() as uow:
+            await sync_departments(uow.work, departments)
+            await uow.commit()
+
+    async def optimize(self) -> None:
+        """SQLite: refresh the planner's statistics where they are missing or stale (``PRAGMA optimize``;
+        the first connection does this too). PostgreSQL: nothing (autovacuum analyzes)."""
+        await self._pragmas(SQLITE_OPTIMIZE_ON_OPEN)
+
+    async def _pragmas(self, pragmas: tuple[str, ...]) -> None:
+        if not self.sqlite:
+            return
+        async with self.engine.connect() as connection:
+            for pragma in pragmas:
+                await connection.exec_driver_sql(pragma)
 
     async def close(self) -> None:
-        await self.engine.dispose()
+        """Run ``PRAGMA optimize`` (SQLite, on the connection the queries ran on) and dispose the pool."""
+        try:
+            await self._pragmas(SQLITE_OPTIMIZE_ON_CLOSE)
+        finally:
+            await self.engine.dispose()
 
     async def __aenter__(self) -> Self:
         return self
@@ -100,3 +176,4 @@ class Database:
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                         tb: TracebackType | None) -> None:
         await self.close()
+

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import stat
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,16 +13,17 @@ from zoneinfo import ZoneInfo
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 from sqlalchemy.exc import StatementError
 
 from bot.classification import VocType
 from bot.clock import FixedClock
-from bot.customers import ConversationState
+from bot.customers import ConversationState, Handoff
 from bot.deadlines import Interval, Period, Regime, Unit
 from bot.tickets import Extension, ExtensionReason, Status, Ticket
 from storage.migrate import current_revision, head, upgrade
 from storage.models import Base, DepartmentRow, TicketEventRow
+from storage.repositories import ConversationChanged
 from storage.uow import Database, SqlUnitOfWork
 
 KST = ZoneInfo("Asia/Seoul")
@@ -251,5 +253,192 @@ async def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None
         pragma = {name: (await connection.execute(text(f"PRAGMA {name}"))).scalar()
                   for name in ("journal_mode", "foreign_keys", "busy_timeout")}
         count = (await connection.execute(select(func.count()).select_from(TicketEventRow))).scalar()
-    assert pragma == {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 30_000} and count == 0
+    assert pragma == {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 10_000} and count == 0
     assert (tmp_path / "nested" / "dir" / "vocdesk.db").exists()
+
+
+# -- issue 9: listing filters and streaming, hand-offs, drafts, fewer writes, the file, statistics ---------
+
+
+def statements_of(database: Database) -> list[str]:
+    """Every SQL statement the engine sends from now on (appended as they run)."""
+    seen: list[str] = []
+    event.listen(database.engine.sync_engine, "before_cursor_execute",
+                 lambda _c, _cur, statement, *_: seen.append(statement))
+    return seen
+
+
+async def test_list_filters_by_department_channel_and_overdue(uow_factory: UowFactory) -> None:
+    async with uow_factory() as uow:
+        cid = await customer_id(uow)
+        for n, (department, channel) in enumerate([("voc_desk", "telegram"), ("parking", "kakao"),
+                                                   ("parking", "telegram"), ("voc_desk", "kakao")]):
+            ticket = new_ticket(cid, RECEIVED + timedelta(hours=n))
+            ticket.department, ticket.channel = department, channel
+            await uow.tickets.add(ticket)
+        await uow.commit()
+    async with uow_factory() as uow:
+        first = await uow.tickets.get("VOC-2026-000001")
+        assert first is not None
+        first.answer_with(RECEIVED + timedelta(days=1), "slack:U1", "답변")  # overdue no more: answered
+        await uow.tickets.save(first)
+        await uow.commit()
+    due_of_third = RECEIVED + timedelta(hours=2, days=9)
+    async with uow_factory() as uow:
+        numbers = lambda tickets: [t.number[-1] for t in tickets]  # noqa: E731
+        assert numbers(await uow.tickets.list(department="parking")) == ["3", "2"]
+        assert numbers(await uow.tickets.list(channel="kakao")) == ["4", "2"]
+        assert numbers(await uow.tickets.list(department="voc_desk", channel="kakao")) == ["4"]
+        assert numbers(await uow.tickets.list(overdue_at=due_of_third + timedelta(seconds=1))) == ["3", "2"]
+        assert numbers(await uow.tickets.list(overdue_at=RECEIVED + timedelta(days=30))) == ["4", "3", "2"]
+        assert numbers(await uow.tickets.list(limit=None)) == ["4", "3", "2", "1"]
+        assert numbers(await uow.tickets.list(open_only=True, channel="telegram", limit=None)) == ["3"]
+
+
+async def test_stream_reads_chunks_newest_first_with_events(database: Database) -> None:
+    async with database.uow() as uow:
+        cid = await customer_id(uow)
+        for n in range(7):  # pairs received at the same instant: ties go newest id first
+            ticket = new_ticket(cid, RECEIVED + timedelta(minutes=n // 2))
+            ticket.note(RECEIVED, "slack:U1", f"메모 {n}")
+            await uow.tickets.add(ticket)
+        await uow.commit()
+    seen = statements_of(database)
+    async with database.uow() as uow:
+        streamed = [t async for t in uow.tickets.stream(chunk=2)]
+        assert len(seen) == 8  # four chunks, each its tickets and their events
+        assert streamed == await uow.tickets.list(limit=None)
+        assert [t.number[-1] for t in streamed] == ["7", "6", "5", "4", "3", "2", "1"]
+        assert [e.reason for e in streamed[0].events] == ["메모 6"]
+        assert [t.number[-1] async for t in uow.tickets.stream(limit=3, chunk=2)] == ["7", "6", "5"]
+        assert [t.number[-1] async for t in uow.tickets.stream(customer_id=cid + 1)] == []
+
+
+async def test_handoffs_are_stored_and_listed_newest_first(uow_factory: UowFactory) -> None:
+    async with uow_factory() as uow:
+        cid = await customer_id(uow)
+        first = await uow.handoffs.add(Handoff(cid, "telegram", "상담원 연결해 주세요", "idle", RECEIVED))
+        done = Handoff(cid, "telegram", "사람과 얘기하고 싶어요", "confirm", RECEIVED + timedelta(minutes=5),
+                       status="done")
+        await uow.handoffs.add(done)
+        last = await uow.handoffs.add(Handoff(cid, "telegram", "직원 바꿔줘", "idle", RECEIVED + timedelta(hours=1)))
+        await uow.commit()
+    assert first.id is not None and last.id is not None and first.id < last.id
+    async with uow_factory() as uow:
+        assert await uow.handoffs.list() == [last, first]
+        assert await uow.handoffs.list(open_only=False) == [last, done, first]
+        assert await uow.handoffs.list(open_only=False, limit=1) == [last]
+        assert await uow.handoffs.list(limit=None) == [last, first]
+
+
+async def test_purge_deletes_only_abandoned_drafts(uow_factory: UowFactory) -> None:
+    async with uow_factory() as uow:
+        ids = old, new, idle = [await customer_id(uow, n) for n in ("1", "2", "3")]
+        await uow.conversations.save(old, ConversationState("confirm", {"draft": {}}, RECEIVED))
+        await uow.conversations.save(new, ConversationState("confirm", {}, RECEIVED + timedelta(days=2)))
+        await uow.conversations.save(idle, ConversationState("idle", {}, RECEIVED))
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.conversations.purge(RECEIVED + timedelta(days=1), {"confirm", "contact"}) == 1
+        assert await uow.conversations.purge(RECEIVED + timedelta(days=1), set()) == 0
+        await uow.commit()
+    async with uow_factory() as uow:
+        states = [await uow.conversations.load(n) for n in ids]
+    assert [s and s.step for s in states] == [None, "confirm", "idle"]
+
+
+async def test_a_turn_reads_its_customer_and_conversation_in_one_statement(database: Database) -> None:
+    async with database.uow() as uow:
+        cid = await customer_id(uow)
+        await uow.conversations.save(cid, ConversationState("confirm", {"n": 1}, RECEIVED))
+        await uow.commit()
+    seen = statements_of(database)
+    async with database.uow() as uow:
+        customer = await uow.customers.get_or_create("telegram", "42", display_name="다른 이름")
+        state = await uow.conversations.load(cid)
+        assert len(seen) == 1 and seen[0].lstrip().upper().startswith("INSERT")
+        assert (customer.id, customer.display_name) == (cid, "홍길동")  # an existing row is returned as it is
+        assert state == ConversationState("confirm", {"n": 1}, RECEIVED)
+        await uow.customers.save(customer)  # unchanged: no write
+        assert state is not None
+        await uow.conversations.save(cid, state)  # unchanged: no write
+        assert len(seen) == 1
+        customer.phone, state.step = "010-1234-5678", "contact"
+        await uow.customers.save(customer)
+        await uow.conversations.save(cid, state)
+        await uow.customers.save(customer)  # written already
+        assert len(seen) == 3
+        await uow.commit()
+    async with database.uow() as uow:
+        assert await uow.conversations.load(cid) == ConversationState("contact", {"n": 1}, RECEIVED)
+        stored = await uow.customers.get(cid)
+        assert stored is not None and stored.phone == "010-1234-5678"
+
+
+async def test_a_conversation_written_meanwhile_is_not_overwritten(database: Database) -> None:
+    """Two turns of one customer at once: the later one read the state before the first committed, so its
+    write is refused (``ConversationChanged``: the dialogue runs it again) rather than losing the first."""
+    if database.sqlite:
+        pytest.skip("SQLite admits one unit of work at a time: turns cannot overlap")
+    async with database.uow() as uow:
+        cid = await customer_id(uow)
+        await uow.conversations.save(cid, ConversationState("idle", {}, RECEIVED))
+        await uow.commit()
+    first_read = asyncio.Event()
+
+    async def first_turn() -> None:
+        async with database.uow() as uow:
+            await uow.customers.get_or_create("telegram", "42")  # locks the customer until commit
+            state = await uow.conversations.load(cid)
+            assert state is not None
+            first_read.set()
+            await waiting_for_a_lock(database)  # the second turn is queued behind the customer's row lock
+            state.step, state.updated_at = "confirm", RECEIVED + timedelta(minutes=1)
+            await uow.conversations.save(cid, state)
+            await uow.commit()
+
+    async def second_turn() -> None:
+        await first_read.wait()
+        async with database.uow() as uow:
+            await uow.customers.get_or_create("telegram", "42")  # waits for the first turn's commit
+            state = await uow.conversations.load(cid)
+            assert state is not None
+            assert state.step == "idle"  # read in the statement's snapshot, taken before it waited
+            state.step, state.updated_at = "contact", RECEIVED + timedelta(minutes=2)
+            with pytest.raises(ConversationChanged):
+                await uow.conversations.save(cid, state)
+
+    await asyncio.gather(first_turn(), second_turn())
+    async with database.uow() as uow:
+        assert (await uow.conversations.load(cid)) == ConversationState("confirm", {}, RECEIVED + timedelta(minutes=1))
+
+
+LOCK_WAITERS = text("SELECT count(*) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND wait_event_type = 'Lock'")
+
+
+async def waiting_for_a_lock(database: Database) -> None:
+    """Return once a session of this test's PostgreSQL database waits for a lock."""
+    async with database.engine.connect() as connection:
+        while not (await connection.execute(LOCK_WAITERS)).scalar():
+            await asyncio.sleep(0.01)
+
+
+async def test_the_sqlite_file_and_its_journals_are_private(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'var' / 'vocdesk.db'}"
+    await upgrade(url)
+    async with Database.from_url(url) as db, db.uow() as uow:
+        await customer_id(uow)
+        await uow.commit()
+        modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in (tmp_path / "var").iterdir()}
+    assert modes == {"vocdesk.db": 0o600, "vocdesk.db-wal": 0o600, "vocdesk.db-shm": 0o600}
+
+
+async def test_sqlite_statistics_are_refreshed_on_close(database_url: str, clock: FixedClock) -> None:
+    await upgrade(database_url)
+    database = Database.from_url(database_url, clock=clock)
+    async with database.uow() as uow:
+        await uow.tickets.list()
+    seen = statements_of(database)
+    await database.close()
+    assert seen == (["PRAGMA analysis_limit=1000", "PRAGMA optimize"] if database.sqlite else [])

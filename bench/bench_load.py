@@ -1,0 +1,460 @@
+"""The desk under load (issue 9): whole conversations at 1, 10 and 50 concurrent customers on SQLite and
+PostgreSQL, SQL statements per conversation, and listing 100,000 tickets.
+
+Run: python bench/bench_load.py [--quick] [--only sqlite|postgresql] [--runs N] [--seconds S]
+(prints a table, writes bench/results/load.json). PostgreSQL: VOCDESK_BENCH_PG_URL, else
+VOCDESK_TEST_PG_URL, else postgresql://postgres@127.0.0.1:5432/test (an admin URL: the bench creates and
+drops its own database next to it); unreachable PostgreSQL is skipped with a line saying so.
+
+Load model: in-process, the real classifier, a closed loop with zero think time. Each of N customers runs
+complete conversations back to back (greet, consent, a complaint, confirm, skip the phone number: one
+ticket each); a turn's latency is the time of ``Dialogue.handle``. With zero think time Little's law
+ties the numbers together: mean turn latency = N / turns per second, so at 50 customers a p99 of 50 ms
+needs about 1,000 turns/s. The machine is shared: treat every number as noisy and compare medians.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import os
+import secrets
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import asyncpg  # noqa: E402
+from sqlalchemy import event, insert, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from bot.app import build_calendar  # noqa: E402
+from bot.classification import Classifier  # noqa: E402
+from bot.clock import SystemClock  # noqa: E402
+from bot.config import AppConfig, load_config  # noqa: E402
+from bot.dialogue import Dialogue, DialogueDeps  # noqa: E402
+from bot.messages import Inbound  # noqa: E402
+from bot.routing import RoutingTable  # noqa: E402
+from bot.views import ticket_json  # noqa: E402
+from storage.migrate import upgrade  # noqa: E402
+from storage.models import CustomerRow, TicketEventRow, TicketRow  # noqa: E402
+from storage.uow import Database  # noqa: E402
+
+DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
+RESULTS = ROOT / "bench" / "results" / "load.json"
+CONCURRENCY = (1, 10, 50)
+LISTED = 100_000
+COMPLAINTS = (
+    "보증 심사가 3주째 진행 중이라는데 도대체 언제 끝나나요?",
+    "직원분이 너무 불친절했어요",
+    "지난달에 문의 남겼는데 아직까지 답변이 없습니다.",
+    "콜백 요청 세 번이나 했는데 아무도 전화를 안 주시네요.",
+)
+
+
+@dataclass
+class Run:
+    conversations: int = 0
+    seconds: float = 0.0
+    turns: list[float] = field(default_factory=list)
+    errors: dict[str, int] = field(default_factory=dict)
+
+
+def conversation(user: str, n: int) -> list[Callable[[list[Any]], Inbound]]:
+    """The five messages of one conversation; the fourth answers whatever the third turn offered."""
+    return [
+        lambda _: Inbound("web", user, text="안녕하세요"),
+        lambda _: Inbound("web", user, choice="consent:yes"),
+        lambda _: Inbound("web", user, text=COMPLAINTS[n % len(COMPLAINTS)]),
+        lambda last: Inbound("web", user, choice=last[0].choices[0].id if last and last[0].choices else "confirm:yes"),
+        lambda _: Inbound("web", user, choice="contact:skip"),
+    ]
+
+
+async def customer(dialogue: Dialogue, name: str, deadline: float, run: Run) -> None:
+    n = 0
+    while time.perf_counter() < deadline:
+        n += 1
+        replies: list[Any] = []
+        for make in conversation(f"{name}-{n}", n):
+            if time.perf_counter() >= deadline:
+                return
+            msg = make(replies)
+            start = time.perf_counter()
+            try:
+                replies = await dialogue.handle(msg)
+            except Exception as exc:  # counted and shown in the table
+                key = type(exc).__name__
+                run.errors[key] = run.errors.get(key, 0) + 1
+                break
+            run.turns.append(time.perf_counter() - start)
+        else:
+            if not any("VOC-" in r.text for r in replies):
+                raise RuntimeError(f"conversation did not open a ticket: {[r.text for r in replies]}")
+            run.conversations += 1
+
+
+async def load_run(dialogue: Dialogue, users: int, seconds: float, tag: str) -> Run:
+    run = Run()
+    start = time.perf_counter()
+    await asyncio.gather(*(customer(dialogue, f"{tag}-{u}", start + seconds, run) for u in range(users)))
+    run.seconds = time.perf_counter() - start
+    return run
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+def make_dialogue(database: Database, config: AppConfig, classifier: Classifier) -> Dialogue:
+    settings = config.settings
+    return Dialogue(DialogueDeps(
+        uow=database.uow, classifier=classifier, routing=RoutingTable.from_settings(settings),
+        calendar=build_calendar(settings), clock=SystemClock(), settings=settings,
+    ))
+
+
+async def open_database(url: str, config: AppConfig) -> Database:
+    await upgrade(url)
+    database = Database.from_url(url, clock=SystemClock())
+    await database.sync_departments(config.settings.departments)
+    optimize = getattr(database, "optimize", None)
+    if optimize is not None:
+        await optimize()
+    return database
+
+
+async def count_statements(dialogue: Dialogue, database: Database, keys: bool) -> int:
+    seen: list[str] = []
+
+    def on_execute(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        seen.append(statement)
+
+    event.listen(database.engine.sync_engine, "before_cursor_execute", on_execute)
+    try:
+        replies: list[Any] = []
+        user = f"count-{secrets.token_hex(3)}"
+        for i, make in enumerate(conversation(user, 0)):
+            msg = make(replies)
+            if keys:
+                msg = Inbound(msg.channel, msg.user_id, text=msg.text, choice=msg.choice, message_key=f"{user}:{i}")
+            replies = await dialogue.handle(msg)
+    finally:
+        event.remove(database.engine.sync_engine, "before_cursor_execute", on_execute)
+    if os.environ.get("BENCH_SHOW_SQL"):
+        print("\n".join(" ".join(s.split())[:160] for s in seen))
+    return len(seen)
+
+
+async def bench_load(url: str, config: AppConfig, classifier: Classifier, runs: int,
+                     seconds: float) -> dict[str, Any]:
+    database = await open_database(url, config)
+    try:
+        dialogue = make_dialogue(database, config, classifier)
+        await load_run(dialogue, 5, 0.5, "warmup")
+        out: dict[str, Any] = {
+            "statements": await count_statements(dialogue, database, keys=False),
+            "statements_with_keys": await count_statements(dialogue, database, keys=True),
+        }
+        for users in CONCURRENCY:
+            results = []
+            for r in range(runs):
+                gc.collect()
+                results.append(await load_run(dialogue, users, seconds, f"u{users}r{r}{secrets.token_hex(2)}"))
+            errors: dict[str, int] = {}
+            for res in results:
+                for k, v in res.errors.items():
+                    errors[k] = errors.get(k, 0) + v
+            out[str(users)] = {
+                "conv_per_s": [res.conversations / res.seconds for res in results],
+                "p50_ms": [percentile(res.turns, 0.50) * 1000 for res in results],
+                "p99_ms": [percentile(res.turns, 0.99) * 1000 for res in results],
+                "turns": [len(res.turns) for res in results],
+                "errors": errors,
+            }
+        return out
+    finally:
+        await database.close()
+
+
+# -- listing ------------------------------------------------------------------------------------------
+
+async def fill(database: Database, n: int) -> None:
+    """``n`` tickets with one event each, written straight into the tables (executemany, in batches)."""
+    base = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    statuses = ["received", "assigned", "answered", "closed", "closed", "closed"]
+    async with database.engine.begin() as conn:
+        await conn.execute(insert(CustomerRow.__table__), [{
+            "id": c, "channel": "web", "external_id": f"list-{c}", "display_name": "", "locale": "ko",
+            "consent_at": base, "consent_version": "2026-11", "phone": "", "created_at": base,
+        } for c in range(1, 1001)])
+    batch = 5000
+    for first in range(1, n + 1, batch):
+        ids = range(first, min(n, first + batch - 1) + 1)
+        tickets, events = [], []
+        for i in ids:
+            at = base + timedelta(minutes=i)
+            tickets.append({
+                "id": i, "number": f"VOC-2026-{i:06d}", "year": 2026, "customer_id": 1 + i % 1000,
+                "channel": "web", "voc_type": "complaint", "intent": "delay_complaint",
+                "department": "service_quality", "text": f"처리가 늦어요 {i}", "received_at": at,
+                "due_at": at + timedelta(days=9), "due_date_only": True, "policy_amount": 7,
+                "policy_unit": "days", "policy_regime": "civil", "status": statuses[i % len(statuses)],
+                "assignee": "", "contact_phone": "", "confidence": 0.9, "answer": "", "pauses": [],
+                "extensions": [], "version": 0, "created_at": at, "updated_at": at,
+            })
+            events.append({
+                "id": i, "ticket_id": i, "at": at, "actor": "customer:1", "action": "receive",
+                "from_status": None, "to_status": "received", "reason": "", "data": {},
+            })
+        async with database.engine.begin() as conn:
+            await conn.execute(insert(TicketRow.__table__), tickets)
+            await conn.execute(insert(TicketEventRow.__table__), events)
+    async with database.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            for table in ("customers", "tickets", "ticket_events"):
+                await conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                        f"(SELECT max(id) FROM {table}))"))
+            await conn.execute(text("ANALYZE"))
+
+
+class PeakMemory:
+    """Peak resident memory above the level at ``start`` (Linux: reset VmHWM through clear_refs), else
+    tracemalloc's peak of Python allocations."""
+
+    def __init__(self) -> None:
+        self.use_rss = Path("/proc/self/clear_refs").exists()
+
+    @staticmethod
+    def _status(key: str) -> int:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) * 1024
+        raise KeyError(key)
+
+    def start(self) -> None:
+        gc.collect()
+        if self.use_rss:
+            try:
+                Path("/proc/self/clear_refs").write_text("5")
+                self.base = self._status("VmRSS")
+                return
+            except OSError:
+                self.use_rss = False
+        tracemalloc.start()
+
+    def stop(self) -> float:
+        """MiB above the start."""
+        if self.use_rss:
+            return (self._status("VmHWM") - self.base) / 2**20
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return peak / 2**20
+
+
+async def timed(fn: Callable[[], Awaitable[Any]]) -> float:
+    start = time.perf_counter()
+    await fn()
+    return time.perf_counter() - start
+
+
+async def bench_listing(url: str, config: AppConfig, repeats: int) -> dict[str, Any]:
+    filler = await open_database(url, config)
+    try:
+        start = time.perf_counter()
+        await fill(filler, LISTED)
+        fill_s = time.perf_counter() - start
+        optimize = getattr(filler, "optimize", None)
+        if optimize is not None:
+            await optimize()
+    finally:
+        await filler.close()
+    tz = build_calendar(config.settings).tz
+
+    async def newest(**filters: Any) -> None:
+        """What ``vocdesk tickets list --json`` does after start-up: open, list 500, encode, close."""
+        database = Database.from_url(url, clock=SystemClock())
+        try:
+            async with database.uow() as uow:
+                tickets = await uow.tickets.list(limit=500, **filters)
+            assert len(tickets) == 500, len(tickets)
+            json.dumps([ticket_json(t, tz) for t in tickets], ensure_ascii=False)
+        finally:
+            await database.close()
+
+    out: dict[str, Any] = {"fill_s": fill_s}
+    from bot.tickets import Status
+
+    out["newest_500_s"] = [await timed(newest) for _ in range(repeats)]
+    out["received_500_s"] = [await timed(lambda: newest(status=Status.RECEIVED)) for _ in range(repeats)]
+
+    async def everything() -> None:
+        database = Database.from_url(url, clock=SystemClock())
+        try:
+            async with database.uow() as uow:
+                seen = 0
+                if hasattr(uow.tickets, "stream"):
+                    async for _ticket in uow.tickets.stream():
+                        seen += 1
+                else:  # before issue 9: the whole list at once
+                    seen = len(await uow.tickets.list(limit=LISTED))
+            assert seen == LISTED, seen
+        finally:
+            await database.close()
+
+    memory = PeakMemory()
+    memory.start()
+    try:
+        out["all_s"] = await timed(everything)
+        out["all_mib"] = memory.stop()
+    except Exception as exc:  # shown in the table (asyncpg's 32,767-argument limit)
+        memory.stop()
+        out["all_error"] = f"{type(exc).__name__}: {str(exc).splitlines()[0][:80]}"
+    return out
+
+
+# -- databases ----------------------------------------------------------------------------------------
+
+@asynccontextmanager
+async def sqlite_url() -> AsyncIterator[str]:
+    with tempfile.TemporaryDirectory(prefix="vocdesk-bench-") as folder:
+        yield f"sqlite+aiosqlite:///{folder}/vocdesk.db"
+
+
+def _dsn(url: str, database: str | None = None) -> str:
+    parsed = make_url(url).set(drivername="postgresql")
+    if database is not None:
+        parsed = parsed.set(database=database)
+    return parsed.render_as_string(hide_password=False)
+
+
+@asynccontextmanager
+async def postgres_url(admin_url: str) -> AsyncIterator[str]:
+    name = f"vocdesk_bench_{secrets.token_hex(4)}"
+    admin = await asyncpg.connect(_dsn(admin_url), timeout=5)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield make_url(_dsn(admin_url, name)).set(drivername="postgresql+asyncpg").render_as_string(
+                hide_password=False)
+        finally:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+async def pg_reachable(admin_url: str) -> str | None:
+    try:
+        connection = await asyncpg.connect(_dsn(admin_url), timeout=5)
+    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+    await connection.close()
+    return None
+
+
+# -- report -------------------------------------------------------------------------------------------
+
+def _med(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def _span(values: list[float], fmt: str) -> str:
+    if len(values) < 2:
+        return format(_med(values), fmt)
+    return f"{format(_med(values), fmt)} ({format(min(values), fmt)}–{format(max(values), fmt)})"
+
+
+def report(results: dict[str, Any]) -> None:
+    print()
+    print("load: median (min–max) over runs; closed loop, zero think time")
+    print(f"{'db':<11}{'customers':>10}  {'conversations/s':<22}{'turn p50 ms':<22}{'turn p99 ms':<24}errors")
+    for db, res in results.items():
+        if "skipped" in res:
+            continue
+        for users in CONCURRENCY:
+            row = res["load"][str(users)]
+            errors = ", ".join(f"{k}×{v}" for k, v in row["errors"].items()) or "-"
+            print(f"{db:<11}{users:>10}  {_span(row['conv_per_s'], '.0f'):<22}{_span(row['p50_ms'], '.1f'):<22}"
+                  f"{_span(row['p99_ms'], '.1f'):<24}{errors}")
+    print()
+    print(f"{'':<38}" + "".join(f"{db:<24}" for db in results))
+    rows: list[tuple[str, Callable[[dict[str, Any]], str]]] = [
+        ("SQL statements per conversation", lambda r: str(r["load"]["statements"])),
+        ("  with message keys (webhooks)", lambda r: str(r["load"]["statements_with_keys"])),
+        (f"list newest 500 of {LISTED:,} (+JSON)", lambda r: f"{_med(r['listing']['newest_500_s']) * 1000:.0f} ms"),
+        ("list status=received newest 500", lambda r: f"{_med(r['listing']['received_500_s']) * 1000:.0f} ms"),
+        (f"all {LISTED:,} (stream)", lambda r: r["listing"].get("all_error") or
+         f"{r['listing']['all_s']:.1f} s, {r['listing']['all_mib']:.0f} MiB"),
+    ]
+    for label, cell in rows:
+        line = f"{label:<38}"
+        for res in results.values():
+            line += f"{('skipped' if 'skipped' in res else cell(res)):<24}"
+        print(line)
+    for db, res in results.items():
+        if "skipped" in res:
+            print(f"{db}: skipped ({res['skipped']})")
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="one short run per point")
+    parser.add_argument("--only", choices=("sqlite", "postgresql"))
+    parser.add_argument("--runs", type=int)
+    parser.add_argument("--seconds", type=float)
+    parser.add_argument("--no-listing", action="store_true")
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    args = parser.parse_args()
+    runs = args.runs or (1 if args.quick else 3)
+    seconds = args.seconds or (2.0 if args.quick else 5.0)
+
+    config = load_config(ROOT / "config.toml", {})
+    from intents import load_classifier
+
+    classifier = load_classifier(config)
+    print(f"code under test: {Path(sys.modules[Database.__module__].__file__ or '').parent}")
+    admin_url = os.environ.get("VOCDESK_BENCH_PG_URL") or os.environ.get("VOCDESK_TEST_PG_URL") or DEFAULT_PG_URL
+    results: dict[str, Any] = {}
+    for db in ("sqlite", "postgresql"):
+        if args.only and db != args.only:
+            continue
+        if db == "postgresql" and (problem := await pg_reachable(admin_url)) is not None:
+            server = make_url(admin_url)
+            print(f"postgresql: skipped, not reachable at {server.host}:{server.port} ({problem})")
+            results[db] = {"skipped": problem}
+            continue
+        res: dict[str, Any] = {}
+        opener = sqlite_url() if db == "sqlite" else postgres_url(admin_url)
+        async with opener as url:
+            print(f"{db}: load, {runs} run(s) of {seconds:g} s at {', '.join(map(str, CONCURRENCY))} customers",
+                  flush=True)
+            res["load"] = await bench_load(url, config, classifier, runs, seconds)
+        if not args.no_listing:
+            opener = sqlite_url() if db == "sqlite" else postgres_url(admin_url)
+            async with opener as url:
+                print(f"{db}: listing {LISTED:,} tickets", flush=True)
+                res["listing"] = await bench_listing(url, config, 3 if args.quick else 5)
+        results[db] = res
+    if args.no_listing:
+        for res in results.values():
+            res.setdefault("listing", {"newest_500_s": [], "received_500_s": [], "all_error": "not run"})
+    report(results)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(results, indent=2, ensure_ascii=False), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

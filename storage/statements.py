@@ -1,0 +1,187 @@
+"""Every statement the repositories run, built once per dialect with bind parameters.
+
+Building a statement costs as much CPU as running it, and SQLAlchemy finds its compiled form in the cache
+only after it has built the statement and computed its cache key. So the statements are built once here
+(``statements(dialect)``), the repositories pass values as parameters, and listings keep one statement
+per combination of filters. Both dialects speak ``INSERT ... ON CONFLICT`` and ``RETURNING``.
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Delete,
+    Insert,
+    Select,
+    Table,
+    Update,
+    and_,
+    bindparam,
+    delete,
+    literal_column,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+
+from bot.tickets import OPEN
+from storage.models import Base
+
+CUSTOMERS = Base.metadata.tables["customers"]
+CONVERSATIONS = Base.metadata.tables["conversations"]
+TICKETS = Base.metadata.tables["tickets"]
+EVENTS = Base.metadata.tables["ticket_events"]
+SEQUENCES = Base.metadata.tables["ticket_sequences"]
+OUTBOX = Base.metadata.tables["outbox"]
+INBOUND = Base.metadata.tables["inbound_messages"]
+HANDOFFS = Base.metadata.tables["handoffs"]
+DEPARTMENTS = Base.metadata.tables["departments"]
+
+OPEN_STATUSES = sorted(s.value for s in OPEN)
+CUSTOMER_FIELDS = ("display_name", "locale", "consent_at", "consent_version", "phone")
+STATE = ("step", "data", "updated_at")
+STATE_PREFIX = "conversation_"
+
+
+def _binds(table: Table, *skip: str) -> dict[str, Any]:
+    """``{column: bindparam(column)}`` for every column of ``table`` but ``skip``."""
+    return {c.name: bindparam(c.name) for c in table.c if c.name not in skip}
+
+
+@functools.cache
+def statements(dialect: str) -> Statements:
+    return Statements(dialect)
+
+
+class Statements:
+    def __init__(self, dialect: str) -> None:
+        self.dialect = dialect
+        self.postgresql = dialect == "postgresql"
+        insert = postgresql.insert if self.postgresql else sqlite.insert
+
+        # customers (and, read in the same statement, their conversation state)
+        # the row being returned (a subquery in RETURNING does not correlate by itself)
+        upserted: ColumnElement[int] = literal_column("customers.id")
+        state = [
+            select(CONVERSATIONS.c[name]).where(CONVERSATIONS.c.customer_id == upserted)
+            .scalar_subquery().label(STATE_PREFIX + name)
+            for name in STATE
+        ]
+        new_customer = insert(CUSTOMERS).values(_binds(CUSTOMERS, "id"))
+        self.customer_upsert = new_customer.on_conflict_do_update(
+            index_elements=[CUSTOMERS.c.channel, CUSTOMERS.c.external_id],
+            set_={"channel": new_customer.excluded.channel},  # a write that changes nothing, but returns the row
+        ).returning(*CUSTOMERS.c, *state)
+        self.customer = select(CUSTOMERS).where(CUSTOMERS.c.id == bindparam("b_id"))
+        self.customer_update: Update = update(CUSTOMERS).where(CUSTOMERS.c.id == bindparam("b_id")).values(
+            {name: bindparam(name) for name in CUSTOMER_FIELDS})
+
+        # conversations
+        self.conversation = select(*(CONVERSATIONS.c[name] for name in STATE)).where(
+            CONVERSATIONS.c.customer_id == bindparam("customer_id"))
+        new_state = insert(CONVERSATIONS).values(_binds(CONVERSATIONS, "id"))
+        self.conversation_upsert = new_state.on_conflict_do_update(
+            index_elements=[CONVERSATIONS.c.customer_id],
+            set_={name: new_state.excluded[name] for name in STATE},
+        )
+        self.conversation_insert = new_state.on_conflict_do_nothing(index_elements=[CONVERSATIONS.c.customer_id])
+        self.conversation_update: Update = update(CONVERSATIONS).where(
+            CONVERSATIONS.c.customer_id == bindparam("b_customer_id"),
+            CONVERSATIONS.c.updated_at == bindparam("b_was"),
+        ).values({name: bindparam(name) for name in STATE})
+        self.conversation_purge: Delete = delete(CONVERSATIONS).where(
+            CONVERSATIONS.c.step.in_(bindparam("steps", expanding=True)),
+            CONVERSATIONS.c.updated_at < bindparam("before"),
+        )
+
+        # tickets
+        self.ticket_number = insert(SEQUENCES).values(year=bindparam("year"), last_value=1).on_conflict_do_update(
+            index_elements=[SEQUENCES.c.year], set_={"last_value": SEQUENCES.c.last_value + 1},
+        ).returning(SEQUENCES.c.last_value)
+        self.ticket_insert: Insert = TICKETS.insert().values(_binds(TICKETS, "id")).returning(TICKETS.c.id)
+        self.ticket_update: Update = update(TICKETS).where(
+            TICKETS.c.id == bindparam("b_id"), TICKETS.c.version == bindparam("b_version"),
+        ).values(_binds(TICKETS, "id", "number", "year", "created_at")).returning(TICKETS.c.id)
+        self.ticket_exists = select(TICKETS.c.id).where(TICKETS.c.id == bindparam("b_id"))
+        self.ticket_by_number = select(TICKETS).where(TICKETS.c.number == bindparam("number"))
+        self.event_insert: Insert = EVENTS.insert()
+        self.events_of = select(EVENTS).where(EVENTS.c.ticket_id.in_(bindparam("ids", expanding=True))).order_by(
+            EVENTS.c.id)
+        self._listings: dict[tuple[bool, ...], Select[Any]] = {}
+
+        # outbox
+        self.outbox_put = insert(OUTBOX).values(_binds(OUTBOX, "id", "last_error", "delivered_at", "claimed_until")
+                                                ).on_conflict_do_nothing(index_elements=[OUTBOX.c.dedupe_key])
+        self.outbox_pending = select(OUTBOX).where(OUTBOX.c.delivered_at.is_(None)).order_by(
+            OUTBOX.c.available_at, OUTBOX.c.id).limit(bindparam("limit"))
+        now: BindParameter[datetime] = bindparam("now")
+        due = select(OUTBOX.c.id).where(
+            OUTBOX.c.delivered_at.is_(None), OUTBOX.c.available_at <= now,
+            or_(OUTBOX.c.claimed_until.is_(None), OUTBOX.c.claimed_until <= now),
+        ).order_by(OUTBOX.c.available_at, OUTBOX.c.id).limit(bindparam("limit"))
+        if self.postgresql:
+            due = due.with_for_update(skip_locked=True)
+        self.outbox_claim = update(OUTBOX).where(OUTBOX.c.id.in_(due.scalar_subquery())).values(
+            claimed_until=bindparam("until"), attempts=OUTBOX.c.attempts + 1).returning(*OUTBOX.c)
+        self.outbox_delivered = update(OUTBOX).where(
+            OUTBOX.c.id == bindparam("b_id"), OUTBOX.c.delivered_at.is_(None),
+        ).values(delivered_at=bindparam("at"), claimed_until=None).returning(OUTBOX.c.id)
+        self.outbox_failed = update(OUTBOX).where(
+            OUTBOX.c.id == bindparam("b_id"), OUTBOX.c.delivered_at.is_(None),
+        ).values(last_error=bindparam("error"), available_at=bindparam("retry_at"), claimed_until=None)
+
+        # inbound message keys, hand-offs, departments
+        self.inbound_first = insert(INBOUND).values(_binds(INBOUND, "id")).on_conflict_do_nothing(
+            index_elements=[INBOUND.c.channel, INBOUND.c.key]).returning(INBOUND.c.id)
+        self.handoff_insert: Insert = HANDOFFS.insert().values(_binds(HANDOFFS, "id")).returning(HANDOFFS.c.id)
+        newest_handoffs = select(HANDOFFS).order_by(HANDOFFS.c.at.desc(), HANDOFFS.c.id.desc())
+        self.handoffs = {
+            (open_only, limited): (newest_handoffs.where(HANDOFFS.c.status == "open") if open_only else newest_handoffs)
+            .limit(bindparam("limit") if limited else None)
+            for open_only in (False, True) for limited in (False, True)
+        }
+        new_department = insert(DEPARTMENTS).values(_binds(DEPARTMENTS))
+        self.department_upsert = new_department.on_conflict_do_update(
+            index_elements=[DEPARTMENTS.c.key],
+            set_={c.name: new_department.excluded[c.name] for c in DEPARTMENTS.c if c.name != "key"},
+        )
+        self.departments_retire = update(DEPARTMENTS).where(
+            DEPARTMENTS.c.key.not_in(bindparam("keys", expanding=True))).values(active=False)
+
+    def listing(self, *, status: bool, customer: bool, open_only: bool, department: bool, channel: bool,
+                overdue: bool, after: bool) -> Select[Any]:
+        """Tickets newest first, one page (``:limit``) after the keyset ``(:after_at, :after_id)``; each
+        filter named True takes its bind parameter of the same name (``overdue``: ``:overdue_at``)."""
+        shape = (status, customer, open_only, department, channel, overdue, after)
+        query = self._listings.get(shape)
+        if query is None:
+            query = self._listings[shape] = self._build_listing(*shape)
+        return query
+
+    @staticmethod
+    def _build_listing(status: bool, customer: bool, open_only: bool, department: bool, channel: bool,
+                       overdue: bool, after: bool) -> Select[Any]:
+        t = TICKETS.c
+        where: list[ColumnElement[bool]] = []
+        if status:
+            where.append(t.status == bindparam("status"))
+        if customer:
+            where.append(t.customer_id == bindparam("customer_id"))
+        if open_only or overdue:
+            where.append(t.status.in_(OPEN_STATUSES))
+        if department:
+            where.append(t.department == bindparam("department"))
+        if channel:
+            where.append(t.channel == bindparam("channel"))
+        if overdue:
+            where.append(t.due_at < bindparam("overdue_at"))
+        if after:  # the first conjunct alone is an index range on received_at
+            at: BindParameter[datetime] = bindparam("after_at")
+            where.append(and_(t.received_at <= at, or_(t.received_at < at, t.id < bindparam("after_id"))))
+        return select(TICKETS).where(*where).order_by(t.received_at.desc(), t.id.desc()).limit(bindparam("limit"))
