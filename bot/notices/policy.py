@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 def backoff(attempt: int, *, base: float = 5.0, cap: float = 3600.0, rng: random.Random | None = None) -> float:
     """Seconds before attempt ``attempt + 1``: exponential (``base · 2^(attempt-1)``, at most ``cap``) with full
     jitter over its upper half, so retries after an outage do not arrive together."""
-    ceiling = min(cap, base * 2 ** max(attempt - 1, 0))
-    return ceiling / 2 + (rng or random).random() * ceiling / 2
+    ceiling = min(cap, base * 2.0 ** max(attempt - 1, 0))
+    draw = rng.random() if rng is not None else random.random()
+    return ceiling / 2 + draw * ceiling / 2
 
 
 def next_attempt(now: datetime, attempt: int, retry_after: float | None, *, base: float = 5.0,

@@ -53,7 +53,7 @@ def test_personal_numbers_are_nowhere_but_the_contact_column(vocdesk: Run, confi
     handoffs = json.loads(outputs[-1].stdout)
     assert len(handoffs) == 1 and "****-****-****-1111" in handoffs[0]["text"]
 
-    db = config_file.parent / "var" / "vocdesk.db"
+    db = config_file.parent / "vocdesk.db"
     assert stat.S_IMODE(db.stat().st_mode) == 0o600
     files = [p for p in db.parent.iterdir() if p.name.startswith("vocdesk.db")]
     assert not [f.name for f in files if leaks(f.read_bytes())]
