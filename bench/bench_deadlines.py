@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.deadlines import Period, Unit, compute_due
-from bot.workcalendar import WorkCalendar
+from bot.casework.deadlines import Period, Unit, compute_due
+from bot.casework.workcalendar import WorkCalendar
 
 KST = ZoneInfo("Asia/Seoul")
 POLICIES = [Period(0, Unit.IMMEDIATE), Period(3, Unit.DAYS), Period(7, Unit.DAYS), Period(10, Unit.DAYS),

@@ -41,13 +41,13 @@ from sqlalchemy import event, insert, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from bot.app import build_calendar  # noqa: E402
-from bot.classification import Classifier  # noqa: E402
+from bot.casework.routing import RoutingTable  # noqa: E402
+from bot.casework.views import ticket_json  # noqa: E402
 from bot.clock import SystemClock  # noqa: E402
 from bot.config import AppConfig, load_config  # noqa: E402
-from bot.dialogue import Dialogue, DialogueDeps  # noqa: E402
-from bot.messages import Inbound  # noqa: E402
-from bot.routing import RoutingTable  # noqa: E402
-from bot.views import ticket_json  # noqa: E402
+from bot.conversation.classification import Classifier  # noqa: E402
+from bot.conversation.dialogue import Dialogue, DialogueDeps  # noqa: E402
+from bot.conversation.messages import Inbound  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from storage.models import CustomerRow, TicketEventRow, TicketRow  # noqa: E402
 from storage.uow import Database  # noqa: E402
@@ -296,7 +296,7 @@ async def bench_listing(url: str, config: AppConfig, repeats: int) -> dict[str, 
             await database.close()
 
     out: dict[str, Any] = {"fill_s": fill_s}
-    from bot.tickets import Status
+    from bot.casework.tickets import Status
 
     out["newest_500_s"] = [await timed(newest) for _ in range(repeats)]
     out["received_500_s"] = [await timed(lambda: newest(status=Status.RECEIVED)) for _ in range(repeats)]

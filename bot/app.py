@@ -11,23 +11,23 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from bot.casework.staff import Staff
+from bot.casework.workcalendar import WorkCalendar
 from bot.clock import Clock, SystemClock
-from bot.staff import Staff
-from bot.workcalendar import WorkCalendar
 
 if TYPE_CHECKING:
-    from bot.classification import Classifier
+    from bot.casework.routing import RoutingTable
     from bot.config import AppConfig, Settings
-    from bot.dialogue import Dialogue
+    from bot.conversation.classification import Classifier
+    from bot.conversation.dialogue import Dialogue
+    from bot.conversation.texts import Catalog
     from bot.ports import UnitOfWorkFactory
-    from bot.routing import RoutingTable
-    from bot.texts import Catalog
     from storage.uow import Database
 
 
 def load_texts(config: AppConfig) -> Catalog:
     """The customer-facing text catalog, with the admin's overrides from ``[texts] dir``."""
-    from bot.texts import Catalog
+    from bot.conversation.texts import Catalog
 
     folder = config.settings.texts.dir
     return Catalog.load(config.resolve(folder) if folder else None)
@@ -132,7 +132,7 @@ class App:
     async def purge_drafts(self) -> int:
         """Delete conversations left half-written longer than ``[dialogue] draft_ttl_minutes`` (they hold what
         the customer wrote); returns how many."""
-        from bot.dialogue import DRAFT_STEPS
+        from bot.conversation.dialogue import DRAFT_STEPS
 
         ttl = timedelta(minutes=self.config.settings.dialogue.draft_ttl_minutes)
         async with self.database.uow() as uow:
@@ -150,8 +150,8 @@ async def bootstrap(config: AppConfig, *, clock: Clock | None = None,
     first message needs is loaded here, not on that message: the classifier with Kiwi, and the holidays of
     this year and the next. Tests pass a clock and a classifier (``progress`` shows a bar when the
     classifier has to be trained first)."""
-    from bot.dialogue import Dialogue, DialogueDeps
-    from bot.routing import RoutingTable
+    from bot.casework.routing import RoutingTable
+    from bot.conversation.dialogue import Dialogue, DialogueDeps
 
     if classifier is None:
         from intents import load_classifier

@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from bot.classification import DIALOGUE_INTENTS, VocType
-from bot.deadlines import Period, Regime, Unit
+from bot.casework.deadlines import Period, Regime, Unit
+from bot.conversation.classification import DIALOGUE_INTENTS, VocType
 from bot.errors import ConfigError
 
 CONFIG_ENV = "VOCDESK_CONFIG"

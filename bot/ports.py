@@ -8,8 +8,8 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol, Self
 
-from bot.customers import ConversationState, Customer, Handoff
-from bot.tickets import Status, Ticket
+from bot.casework.tickets import Status, Ticket
+from bot.conversation.customers import ConversationState, Customer, Handoff
 
 
 class TicketRepository(Protocol):

@@ -11,8 +11,8 @@ import threading
 from collections.abc import Awaitable, Callable
 from typing import TextIO
 
-from bot.messages import Inbound, Reply
-from bot.texts import Catalog, builtin
+from bot.conversation.messages import Inbound, Reply
+from bot.conversation.texts import Catalog, builtin
 
 CHANNEL = "console"
 

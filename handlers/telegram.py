@@ -23,9 +23,9 @@ from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 
 from bot.config import AppConfig
-from bot.messages import Inbound, Reply
+from bot.conversation.messages import Inbound, Reply
+from bot.conversation.texts import Catalog, builtin
 from bot.pii import mask
-from bot.texts import Catalog, builtin
 
 CHANNEL = "telegram"
 ALLOWED_UPDATES = ["message", "edited_message", "channel_post", "callback_query"]

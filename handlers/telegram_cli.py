@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from bot.clictx import app_config
+from bot.cli.context import app_config
 from bot.errors import ConfigError
 
 if TYPE_CHECKING:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Mapping
 
-from bot.classification import DIALOGUE_INTENTS
+from bot.conversation.classification import DIALOGUE_INTENTS
 from bot.errors import IntentFileError
 from intents.nlu import NluData
 from intents.rules import RuleSet

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from bot.classification import Candidate, Classification, VocType
+from bot.conversation.classification import Candidate, Classification, VocType
 from intents.features import normalize
 from intents.model import LinearModel
 from intents.rules import FALLBACK_INTENT, RuleSet
@@ -16,7 +16,7 @@ ALTERNATIVES = 3
 
 
 class IntentClassifier:
-    """Satisfies ``bot.classification.Classifier``; never raises on any text."""
+    """Satisfies ``bot.conversation.classification.Classifier``; never raises on any text."""
 
     def __init__(self, model: LinearModel, rules: RuleSet, voc_types: Mapping[str, VocType]):
         self.model = model

@@ -10,14 +10,14 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from bot.classification import DIALOGUE_INTENTS
-from bot.clictx import app_config
+from bot.cli.context import app_config
+from bot.conversation.classification import DIALOGUE_INTENTS
 from bot.errors import IntentFileError
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from bot.classification import Candidate, Classification
+    from bot.conversation.classification import Candidate, Classification
     from intents.nlu import NluData
 
 # Each command imports what it uses (the model, NumPy, scikit-learn, rich) so that listing the commands

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.classification import Classifier, VocType
+from bot.conversation.classification import Classifier, VocType
 from bot.errors import IntentFileError
 from intents.features import Morphology, normalize
 from intents.metrics import NONE, report

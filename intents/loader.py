@@ -6,8 +6,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.classification import DIALOGUE_INTENTS, VocType
 from bot.config import AppConfig
+from bot.conversation.classification import DIALOGUE_INTENTS, VocType
 from bot.errors import IntentFileError
 from intents import cache
 from intents.classifier import IntentClassifier

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from bot.classification import VocType
+from bot.conversation.classification import VocType
 from intents.cues import cue_tokens
 from intents.features import Morphology, char_ngrams, normalize
 

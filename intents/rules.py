@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from bot.classification import Classification, VocType
+from bot.conversation.classification import Classification, VocType
 from intents.nlu import NluData
 
 RULE_CHARS = 4000  # rules look at the start of a text; the dialogue refuses longer messages anyway

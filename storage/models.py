@@ -26,10 +26,10 @@ from sqlalchemy.engine import Row
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-from bot.classification import VocType
-from bot.customers import Customer, Handoff
-from bot.deadlines import Interval, Period, Regime, Unit
-from bot.tickets import Action, Extension, ExtensionReason, Status, Ticket, TicketEvent
+from bot.casework.deadlines import Interval, Period, Regime, Unit
+from bot.casework.tickets import Action, Extension, ExtensionReason, Status, Ticket, TicketEvent
+from bot.conversation.classification import VocType
+from bot.conversation.customers import Customer, Handoff
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -178,7 +178,7 @@ class OutboxRow(Base):
 
 
 class HandoffRow(Base):
-    """A customer asked for a person (``bot.customers.Handoff``); staff work through the open ones."""
+    """A customer asked for a person (``bot.conversation.customers.Handoff``); staff work through the open ones."""
 
     __tablename__ = "handoffs"
     __table_args__ = (Index("ix_handoffs_status_at", "status", "at"),)

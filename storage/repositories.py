@@ -18,10 +18,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.casework.tickets import Status, Ticket, TicketEvent
 from bot.clock import Clock
-from bot.customers import ConversationState, Customer, Handoff
+from bot.conversation.customers import ConversationState, Customer, Handoff
 from bot.errors import ConcurrentUpdate, TicketNotFound
-from bot.tickets import Status, Ticket, TicketEvent
 from storage.models import (
     customer_from_row,
     event_from_row,

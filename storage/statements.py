@@ -30,7 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
-from bot.tickets import OPEN
+from bot.casework.tickets import OPEN
 from storage.models import Base
 
 CUSTOMERS = Base.metadata.tables["customers"]

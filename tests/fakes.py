@@ -10,10 +10,10 @@ from types import TracebackType
 from typing import Any, Self
 from zoneinfo import ZoneInfo
 
-from bot.classification import Candidate, Classification, VocType
-from bot.customers import ConversationState, Customer, Handoff
+from bot.casework.tickets import Status, Ticket
+from bot.conversation.classification import Candidate, Classification, VocType
+from bot.conversation.customers import ConversationState, Customer, Handoff
 from bot.errors import ConcurrentUpdate
-from bot.tickets import Status, Ticket
 
 KST = ZoneInfo("Asia/Seoul")
 

@@ -15,8 +15,8 @@ from typing import NoReturn
 import typer
 
 from bot.cli.admin import config_app, db_app, sla_app
+from bot.cli.context import CliState, app_config, hoist_config, run
 from bot.cli.tickets import handoffs_app, tickets_app
-from bot.clictx import CliState, app_config, hoist_config, run
 from bot.errors import VocdeskError
 from handlers.telegram_cli import telegram_command
 from intents.cli import classify_command, intents_app

@@ -9,13 +9,13 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from bot.clictx import app_config, group, run
-from bot.deadlines import Regime, Unit
+from bot.casework.deadlines import Regime, Unit
+from bot.cli.context import app_config, group, run
 from bot.errors import InputRejected
 
 if TYPE_CHECKING:
+    from bot.casework.deadlines import Period
     from bot.config import Settings
-    from bot.deadlines import Period
 
 MAX_PERIOD = 366  # as in [policies]: the longest period a policy may have
 
@@ -59,8 +59,8 @@ def sla_due(
 ) -> None:
     """Print the legal due instant of a VOC received at --received."""
     from bot.app import build_calendar
-    from bot.deadlines import compute_due
-    from bot.texts import korean_due
+    from bot.casework.deadlines import compute_due
+    from bot.conversation.texts import korean_due
 
     config = app_config(ctx)
     calendar = build_calendar(config.settings)
@@ -92,7 +92,7 @@ def _received(text: str, tz: ZoneInfo) -> datetime:
 
 def _period(settings: Settings, file: str, intent: str | None, amount: int | None, unit: Unit | None,
             regime: Regime) -> Period:
-    from bot.deadlines import Period
+    from bot.casework.deadlines import Period
 
     if intent is not None:
         if amount is not None or unit is not None:

@@ -14,14 +14,14 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from bot.clictx import app_config, console, group, run, write_json_array
+from bot.casework.staff import OPTIONS, SPECS, StaffAction
+from bot.casework.tickets import ExtensionReason, Status
+from bot.cli.context import app_config, console, group, run, write_json_array
 from bot.errors import InputRejected, TicketNotFound
-from bot.staff import OPTIONS, SPECS, StaffAction
-from bot.tickets import ExtensionReason, Status
 
 if TYPE_CHECKING:
+    from bot.casework.tickets import Ticket
     from bot.ports import UnitOfWorkFactory
-    from bot.tickets import Ticket
 
 tickets_app = group("VOC tickets.")
 handoffs_app = group("Customers who asked to talk to a person.")
@@ -43,7 +43,7 @@ def tickets_list(
 ) -> None:
     """List tickets, newest first."""
     from bot.app import open_desk
-    from bot.views import TICKET_COLUMNS, ticket_json, ticket_row
+    from bot.casework.views import TICKET_COLUMNS, ticket_json, ticket_row
 
     config = app_config(ctx)
     known = sorted(config.settings.departments)
@@ -82,7 +82,7 @@ def tickets_show(
 ) -> None:
     """One ticket with its whole event log, in the institution's time zone."""
     from bot.app import open_desk
-    from bot.views import event_text, local_minutes, ticket_json
+    from bot.casework.views import event_text, local_minutes, ticket_json
 
     if reveal_phone and not actor.strip():
         raise InputRejected("--reveal-phone needs --actor STAFF: who saw the number is recorded on the ticket")
@@ -147,7 +147,7 @@ def tickets_act(
     consent: bool = typer.Option(False, OPTIONS["consent"], help="The customer consented (second extension)."),
 ) -> None:
     from bot.app import open_desk
-    from bot.texts import korean_due
+    from bot.conversation.texts import korean_due
 
     config = app_config(ctx)
     cmd = StaffAction(action=action, actor=actor, reason=reason, assignee=assignee, department=department,
@@ -195,7 +195,7 @@ def handoffs_list(
 async def read_handoffs(uow: UnitOfWorkFactory, tz: ZoneInfo, *, include_done: bool,
                         limit: int) -> list[dict[str, Any]]:
     """The hand-off requests ``handoffs list`` shows (``limit`` 0: all of them)."""
-    from bot.views import handoff_json
+    from bot.casework.views import handoff_json
 
     async with uow() as work:
         found = await work.handoffs.list(open_only=not include_done, limit=limit or None)

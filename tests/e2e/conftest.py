@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.casework.tickets import Ticket
 from bot.config import load_config
-from bot.tickets import Ticket
 
 VOCDESK = Path(sys.executable).with_name("vocdesk")
 

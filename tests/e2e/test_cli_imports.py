@@ -15,7 +15,7 @@ from tests.e2e.conftest import clean_environ
 CLASSIFIER = {"numpy", "sklearn", "scipy", "kiwipiepy", "intents.loader", "intents.model", "yaml"}
 TELEGRAM = {"telegram", "httpx", "handlers.telegram"}
 DATABASE = {"sqlalchemy", "alembic", "aiosqlite", "asyncpg", "storage.uow"}
-CORE = {"bot.dialogue", "bot.routing"}
+CORE = {"bot.conversation.dialogue", "bot.casework.routing"}
 
 
 def imported(*args: str) -> set[str]:

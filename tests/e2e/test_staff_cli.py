@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.classification import VocType
-from bot.deadlines import Period, Unit
-from bot.tickets import Ticket
-from bot.workcalendar import WorkCalendar
+from bot.casework.deadlines import Period, Unit
+from bot.casework.tickets import Ticket
+from bot.casework.workcalendar import WorkCalendar
+from bot.conversation.classification import VocType
 from tests.e2e.conftest import VOCDESK, Run, clean_environ, seed
 
 KST = ZoneInfo("Asia/Seoul")

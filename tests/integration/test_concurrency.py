@@ -8,8 +8,8 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 
-from bot.messages import Inbound
-from bot.staff import Staff, StaffAction
+from bot.casework.staff import Staff, StaffAction
+from bot.conversation.messages import Inbound
 from storage.uow import Database
 from tests.fakes import KST
 from tests.integration.test_dialogue_db import SETTINGS, build_calendar, dialogue_on

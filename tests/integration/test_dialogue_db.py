@@ -8,15 +8,15 @@ from pathlib import Path
 import pytest
 
 from bot.app import build_calendar
-from bot.classification import VocType
+from bot.casework.routing import RoutingTable
+from bot.casework.staff import Staff, StaffAction
+from bot.casework.tickets import Status
 from bot.clock import FixedClock
 from bot.config import load_config
-from bot.dialogue import Dialogue, DialogueDeps
+from bot.conversation.classification import VocType
+from bot.conversation.dialogue import Dialogue, DialogueDeps
+from bot.conversation.messages import Inbound
 from bot.errors import ConcurrentUpdate
-from bot.messages import Inbound
-from bot.routing import RoutingTable
-from bot.staff import Staff, StaffAction
-from bot.tickets import Status
 from storage.uow import Database
 from tests.fakes import KST, ScriptedClassifier, classification
 

@@ -10,7 +10,7 @@ import pytest
 import typer
 from typer.testing import CliRunner, Result
 
-from bot.clictx import CliState
+from bot.cli.context import CliState
 from bot.config import load_config
 from bot.errors import IntentFileError
 from intents.cli import classify_command, intents_app

@@ -8,8 +8,8 @@ from datetime import datetime
 
 from sqlalchemy import text
 
-from bot.messages import Inbound
-from bot.staff import Staff, StaffAction
+from bot.casework.staff import Staff, StaffAction
+from bot.conversation.messages import Inbound
 from storage.models import Base
 from storage.uow import Database
 from tests.fakes import KST

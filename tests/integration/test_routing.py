@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.classification import Classifier
+from bot.casework.routing import RoutingTable
 from bot.config import load_config
-from bot.routing import RoutingTable
+from bot.conversation.classification import Classifier
 from intents import load_classifier
 
 ROUTES = [
@@ -53,7 +53,7 @@ def test_dialogue_intents_are_recognised(shipped: tuple[Classifier, RoutingTable
 
 def test_two_matters_in_one_message_each_read_on_their_own(shipped: tuple[Classifier, RoutingTable]) -> None:
     """The issue's example: the dialogue cuts the message and both pieces are confident, different VOCs."""
-    from bot.intake import matters
+    from bot.conversation.intake import matters
 
     classifier, _ = shipped
     pieces = matters("세 번이나 방문했는데 서류 또 가져오래요. 그리고 상담 직원도 불친절했어요")

@@ -16,11 +16,11 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import event, func, select, text
 from sqlalchemy.exc import StatementError
 
-from bot.classification import VocType
+from bot.casework.deadlines import Interval, Period, Regime, Unit
+from bot.casework.tickets import Extension, ExtensionReason, Status, Ticket
 from bot.clock import FixedClock
-from bot.customers import ConversationState, Handoff
-from bot.deadlines import Interval, Period, Regime, Unit
-from bot.tickets import Extension, ExtensionReason, Status, Ticket
+from bot.conversation.classification import VocType
+from bot.conversation.customers import ConversationState, Handoff
 from storage.migrate import current_revision, head, upgrade
 from storage.models import Base, DepartmentRow, TicketEventRow
 from storage.repositories import ConversationChanged

@@ -16,16 +16,16 @@ import typer
 from typer.testing import CliRunner
 
 from bot.app import bootstrap
-from bot.classification import VocType
-from bot.clictx import CliState
+from bot.casework.routing import RoutingTable
+from bot.casework.workcalendar import WorkCalendar
+from bot.cli.context import CliState
 from bot.clock import FixedClock
 from bot.config import AppConfig, Telegram, load_config
 from bot.config import Database as DatabaseSettings
-from bot.dialogue import Dialogue, DialogueDeps
+from bot.conversation.classification import VocType
+from bot.conversation.dialogue import Dialogue, DialogueDeps
+from bot.conversation.messages import Inbound, Reply
 from bot.errors import ConfigError
-from bot.messages import Inbound, Reply
-from bot.routing import RoutingTable
-from bot.workcalendar import WorkCalendar
 from handlers.telegram import TelegramChannel, run_polling
 from handlers.telegram_cli import telegram_command
 from handlers.telegram_webhook import SECRET_HEADER, TelegramWebhook, webhook_running

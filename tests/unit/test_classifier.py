@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.classification import Classifier, VocType
 from bot.config import AppConfig, load_config
+from bot.conversation.classification import Classifier, VocType
 from bot.errors import IntentFileError
 from intents import load_classifier, load_rule_classifier
 from intents.classifier import IntentClassifier

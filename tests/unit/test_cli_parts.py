@@ -10,14 +10,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.app import SchemaUpgrade, database_location
-from bot.classification import VocType
+from bot.casework.deadlines import Period, Unit
+from bot.casework.tickets import Ticket
+from bot.casework.views import event_text, handoff_json, is_overdue, ticket_json, ticket_row
+from bot.casework.workcalendar import WorkCalendar
+from bot.cli.context import hoist_config, write_json_array
 from bot.cli.tickets import read_handoffs
-from bot.clictx import hoist_config, write_json_array
-from bot.customers import Handoff
-from bot.deadlines import Period, Unit
-from bot.tickets import Ticket
-from bot.views import event_text, handoff_json, is_overdue, ticket_json, ticket_row
-from bot.workcalendar import WorkCalendar
+from bot.conversation.classification import VocType
+from bot.conversation.customers import Handoff
 from tests.fakes import KST, FakeUnitOfWork, Store, fake_uow_factory
 
 CAL = WorkCalendar.build()

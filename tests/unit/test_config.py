@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.casework.routing import RoutingTable
 from bot.config import config_path, load_config
 from bot.errors import ConfigError
-from bot.routing import RoutingTable
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = (ROOT / "config.toml").read_text(encoding="utf-8")

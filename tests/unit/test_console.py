@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import io
 
-from bot.messages import Choice, Inbound, Reply
+from bot.conversation.messages import Choice, Inbound, Reply
 from handlers.console import CHANNEL, render, run_console
 
 

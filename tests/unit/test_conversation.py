@@ -8,17 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from bot.classification import VocType
+from bot.casework.routing import RoutingTable
+from bot.casework.staff import Staff, StaffAction
+from bot.casework.tickets import Action, Status
+from bot.casework.workcalendar import WorkCalendar
 from bot.clock import FixedClock
 from bot.config import load_config
-from bot.dialogue import Dialogue, DialogueDeps
+from bot.conversation.classification import VocType
+from bot.conversation.dialogue import Dialogue, DialogueDeps
+from bot.conversation.messages import Inbound, Reply
+from bot.conversation.texts import LOCALES, Catalog, placeholders
 from bot.errors import ConfigError
-from bot.messages import Inbound, Reply
-from bot.routing import RoutingTable
-from bot.staff import Staff, StaffAction
-from bot.texts import LOCALES, Catalog, placeholders
-from bot.tickets import Action, Status
-from bot.workcalendar import WorkCalendar
 from tests.fakes import KST, ScriptedClassifier, Store, classification, fake_uow_factory
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -304,7 +304,7 @@ async def test_an_abandoned_draft_is_forgotten_after_its_time(
 
 
 async def test_stale_drafts_are_purged_in_bulk(dialogue: Dialogue, store: Store, clock: FixedClock) -> None:
-    from bot.dialogue import DRAFT_STEPS
+    from bot.conversation.dialogue import DRAFT_STEPS
 
     await consent(dialogue)
     await say(dialogue, "직원이 불친절했어요")

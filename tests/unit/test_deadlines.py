@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.deadlines import (
+from bot.casework.deadlines import (
     Deadline,
     Interval,
     Period,
@@ -22,7 +22,7 @@ from bot.deadlines import (
     remaining_working_time,
     shift_for_pauses,
 )
-from bot.workcalendar import WorkCalendar
+from bot.casework.workcalendar import WorkCalendar
 
 KST = ZoneInfo("Asia/Seoul")
 CAL = WorkCalendar.build()

@@ -5,14 +5,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.classification import VocType
+from bot.casework.routing import RoutingTable
+from bot.casework.tickets import Status
+from bot.casework.workcalendar import WorkCalendar
 from bot.clock import FixedClock
 from bot.config import load_config
-from bot.dialogue import Dialogue, DialogueDeps
-from bot.messages import Inbound, Reply
-from bot.routing import RoutingTable
-from bot.tickets import Status
-from bot.workcalendar import WorkCalendar
+from bot.conversation.classification import VocType
+from bot.conversation.dialogue import Dialogue, DialogueDeps
+from bot.conversation.messages import Inbound, Reply
 from tests.fakes import KST, Races, RacingUnitOfWork, ScriptedClassifier, Store, classification, fake_uow_factory
 
 ROOT = Path(__file__).resolve().parents[2]

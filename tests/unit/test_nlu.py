@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.classification import VocType
+from bot.conversation.classification import VocType
 from bot.errors import IntentFileError
 from intents.check import check
 from intents.evaluate import fold_of

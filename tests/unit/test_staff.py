@@ -4,13 +4,13 @@ from datetime import datetime
 
 import pytest
 
-from bot.classification import VocType
+from bot.casework.deadlines import Period, Unit
+from bot.casework.staff import SPECS, Staff, StaffAction
+from bot.casework.tickets import Action, ExtensionReason, Status, Ticket
+from bot.casework.workcalendar import WorkCalendar
 from bot.clock import FixedClock
-from bot.deadlines import Period, Unit
+from bot.conversation.classification import VocType
 from bot.errors import ConcurrentUpdate, IllegalTransition, InputRejected, TicketNotFound
-from bot.staff import SPECS, Staff, StaffAction
-from bot.tickets import Action, ExtensionReason, Status, Ticket
-from bot.workcalendar import WorkCalendar
 from tests.fakes import KST, FakeUnitOfWork, Races, RacingUnitOfWork, Store
 
 CAL = WorkCalendar.build()

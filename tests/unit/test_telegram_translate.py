@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from telegram import Update
 
-from bot.messages import Choice, Inbound, Reply
+from bot.conversation.messages import Choice, Inbound, Reply
 from handlers.telegram import CallbackData, Ignored, split_text, to_inbound, to_telegram, utf16_len
 from tests.fake_telegram import Payloads
 

@@ -4,11 +4,11 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from bot.classification import VocType
-from bot.deadlines import Interval, Period, Unit
+from bot.casework.deadlines import Interval, Period, Unit
+from bot.casework.tickets import OPEN, TRANSITIONS, Action, ExtensionReason, Status, Ticket
+from bot.casework.workcalendar import WorkCalendar
+from bot.conversation.classification import VocType
 from bot.errors import ExtensionRefused, IllegalTransition
-from bot.tickets import OPEN, TRANSITIONS, Action, ExtensionReason, Status, Ticket
-from bot.workcalendar import WorkCalendar
 from tests.fakes import KST
 
 CAL = WorkCalendar.build()

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.workcalendar import WorkCalendar
+from bot.casework.workcalendar import WorkCalendar
 
 KST = ZoneInfo("Asia/Seoul")
 CAL = WorkCalendar.build()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.classification import VocType
+from bot.casework.deadlines import Period
 from bot.config import Settings
-from bot.deadlines import Period
+from bot.conversation.classification import VocType
 
 
 @dataclass(frozen=True)

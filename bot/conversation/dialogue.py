@@ -14,19 +14,19 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot import intake
-from bot.classification import Candidate, Classification, Classifier, VocType
+from bot.casework.routing import Route, RoutingTable
+from bot.casework.tickets import Status, Ticket
+from bot.casework.workcalendar import WorkCalendar
 from bot.clock import Clock
 from bot.config import Settings
-from bot.customers import ConversationState, Customer, Handoff
+from bot.conversation import intake
+from bot.conversation.classification import Candidate, Classification, Classifier, VocType
+from bot.conversation.customers import ConversationState, Customer, Handoff
+from bot.conversation.messages import Choice, Inbound, Reply, clean_text
+from bot.conversation.texts import Catalog, builtin, english_due, guess_locale, korean_due
 from bot.errors import ConcurrentUpdate
-from bot.messages import Choice, Inbound, Reply, clean_text
 from bot.pii import Kind, normalize_mobile, redact
 from bot.ports import UnitOfWork, UnitOfWorkFactory
-from bot.routing import Route, RoutingTable
-from bot.texts import Catalog, builtin, english_due, guess_locale, korean_due
-from bot.tickets import Status, Ticket
-from bot.workcalendar import WorkCalendar
 
 CONSENT_VERSION = "2026-11"
 NEW, CONSENT, IDLE = "new", "consent", "idle"

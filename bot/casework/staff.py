@@ -7,12 +7,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TypeVar
 
+from bot.casework.deadlines import Period
+from bot.casework.tickets import ExtensionReason, Ticket, TicketEvent
+from bot.casework.workcalendar import WorkCalendar
 from bot.clock import Clock
-from bot.deadlines import Period
 from bot.errors import ConcurrentUpdate, InputRejected, TicketNotFound
 from bot.ports import UnitOfWorkFactory
-from bot.tickets import ExtensionReason, Ticket, TicketEvent
-from bot.workcalendar import WorkCalendar
 
 T = TypeVar("T")
 

@@ -1,6 +1,6 @@
 """The classifier port: the dialogue asks it what a customer's text is about.
 
-Routing is data (see ``bot.routing``): the classifier only names an intent; a table maps
+Routing is data (see ``bot.casework.routing``): the classifier only names an intent; a table maps
 the intent to its VOC type, deadline policy, department and remedy.
 """
 

@@ -3,7 +3,7 @@
 The lifecycle is a table (``TRANSITIONS``): which statuses an action may start from and where it
 leads. Every change goes through ``Ticket._apply`` so every change writes one ``TicketEvent`` (the
 audit trail) and an illegal change raises ``IllegalTransition``. The domain does no I/O; the
-deadline is recomputed from the pure functions in ``bot.deadlines``.
+deadline is recomputed from the pure functions in ``bot.casework.deadlines``.
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from bot.classification import VocType
-from bot.deadlines import Interval, Period, compute_due
+from bot.casework.deadlines import Interval, Period, compute_due
+from bot.casework.workcalendar import WorkCalendar
+from bot.conversation.classification import VocType
 from bot.errors import ExtensionRefused, IllegalTransition
 from bot.pii import mask
-from bot.workcalendar import WorkCalendar
 
 
 class Status(StrEnum):

@@ -1,4 +1,4 @@
-"""What the bot says, in Korean and English: one catalog file per locale (``bot/locales/*.toml``), which an
+"""What the bot says, in Korean and English: one catalog file per locale (``bot/conversation/locales/*.toml``), which an
 admin may override key by key from the folder named by ``[texts] dir``; and how dates are written."""
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
-from bot.workcalendar import WorkCalendar
+from bot.casework.workcalendar import WorkCalendar
 
 IMMEDIATE_HOURS = 3
 """시행령 제19조: "즉시" means within 3 working hours."""

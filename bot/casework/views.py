@@ -10,10 +10,10 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.customers import Handoff
+from bot.casework.tickets import Action, Ticket, TicketEvent
+from bot.conversation.customers import Handoff
+from bot.conversation.texts import korean_due
 from bot.pii import mask_phone
-from bot.texts import korean_due
-from bot.tickets import Action, Ticket, TicketEvent
 
 
 def local_iso(at: datetime, tz: ZoneInfo) -> str:
