@@ -6,11 +6,14 @@ Run: python bench/bench_load.py [--quick] [--only sqlite|postgresql] [--runs N] 
 VOCDESK_TEST_PG_URL, else postgresql://postgres@127.0.0.1:5432/test (an admin URL: the bench creates and
 drops its own database next to it); unreachable PostgreSQL is skipped with a line saying so.
 
-Load model: in-process, the real classifier, a closed loop with zero think time. Each of N customers runs
-complete conversations back to back (greet, consent, a complaint, confirm, skip the phone number: one
-ticket each); a turn's latency is the time of ``Dialogue.handle``. With zero think time Little's law
-ties the numbers together: mean turn latency = N / turns per second, so at 50 customers a p99 of 50 ms
-needs about 1,000 turns/s. The machine is shared: treat every number as noisy and compare medians.
+Load model: in-process, the real classifier, a closed loop. Each of N customers runs complete
+conversations back to back (greet, consent, a complaint, confirm, skip the phone number: one ticket
+each); a turn's latency is the time of ``Dialogue.handle``. With zero think time Little's law ties the
+numbers together: mean turn latency = N / turns per second, so at 50 customers a p99 of 50 ms needs more
+than 1,000 turns/s. The last point gives each customer a pause between messages (``--think-ms``), a load
+below saturation, where latency is service time plus fair queueing. "CPU ms/turn" is this process's CPU
+time per turn (SQLite's work included, PostgreSQL's server not): steadier than wall-clock numbers on a
+shared machine. The machine is shared: treat every number as noisy and compare medians.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import asyncio
 import gc
 import json
 import os
+import resource
 import secrets
 import statistics
 import sys
@@ -55,6 +59,7 @@ from storage.uow import Database  # noqa: E402
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 RESULTS = ROOT / "bench" / "results" / "load.json"
 CONCURRENCY = (1, 10, 50)
+THINK_USERS = 50
 LISTED = 100_000
 COMPLAINTS = (
     "보증 심사가 3주째 진행 중이라는데 도대체 언제 끝나나요?",
@@ -68,6 +73,7 @@ COMPLAINTS = (
 class Run:
     conversations: int = 0
     seconds: float = 0.0
+    cpu_s: float = 0.0
     turns: list[float] = field(default_factory=list)
     errors: dict[str, int] = field(default_factory=dict)
 
@@ -83,7 +89,7 @@ def conversation(user: str, n: int) -> list[Callable[[list[Any]], Inbound]]:
     ]
 
 
-async def customer(dialogue: Dialogue, name: str, deadline: float, run: Run) -> None:
+async def customer(dialogue: Dialogue, name: str, deadline: float, run: Run, think: float) -> None:
     n = 0
     while time.perf_counter() < deadline:
         n += 1
@@ -100,18 +106,34 @@ async def customer(dialogue: Dialogue, name: str, deadline: float, run: Run) -> 
                 run.errors[key] = run.errors.get(key, 0) + 1
                 break
             run.turns.append(time.perf_counter() - start)
+            if think:
+                await asyncio.sleep(think)
         else:
             if not any("VOC-" in r.text for r in replies):
                 raise RuntimeError(f"conversation did not open a ticket: {[r.text for r in replies]}")
             run.conversations += 1
 
 
-async def load_run(dialogue: Dialogue, users: int, seconds: float, tag: str) -> Run:
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+async def load_run(dialogue: Dialogue, users: int, seconds: float, tag: str, think: float = 0.0) -> Run:
     run = Run()
-    start = time.perf_counter()
-    await asyncio.gather(*(customer(dialogue, f"{tag}-{u}", start + seconds, run) for u in range(users)))
-    run.seconds = time.perf_counter() - start
+    start, cpu = time.perf_counter(), cpu_seconds()
+    if think:  # spread the first messages over one pause, as customers arriving one by one would
+        await asyncio.gather(*(staggered(dialogue, f"{tag}-{u}", start + seconds, run, think, u / users * think)
+                               for u in range(users)))
+    else:
+        await asyncio.gather(*(customer(dialogue, f"{tag}-{u}", start + seconds, run, 0.0) for u in range(users)))
+    run.seconds, run.cpu_s = time.perf_counter() - start, cpu_seconds() - cpu
     return run
+
+
+async def staggered(dialogue: Dialogue, name: str, deadline: float, run: Run, think: float, delay: float) -> None:
+    await asyncio.sleep(delay)
+    await customer(dialogue, name, deadline, run, think)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -160,7 +182,7 @@ async def count_statements(dialogue: Dialogue, database: Database, keys: bool) -
 
 
 async def bench_load(url: str, config: AppConfig, classifier: Classifier, runs: int,
-                     seconds: float) -> dict[str, Any]:
+                     seconds: float, think: float) -> dict[str, Any]:
     database = await open_database(url, config)
     try:
         dialogue = make_dialogue(database, config, classifier)
@@ -169,16 +191,18 @@ async def bench_load(url: str, config: AppConfig, classifier: Classifier, runs: 
             "statements": await count_statements(dialogue, database, keys=False),
             "statements_with_keys": await count_statements(dialogue, database, keys=True),
         }
-        for users in CONCURRENCY:
+        for users, pause in [(u, 0.0) for u in CONCURRENCY] + [(THINK_USERS, think)]:
             results = []
             for r in range(runs):
                 gc.collect()
-                results.append(await load_run(dialogue, users, seconds, f"u{users}r{r}{secrets.token_hex(2)}"))
+                tag = f"u{users}t{pause}r{r}{secrets.token_hex(2)}"
+                results.append(await load_run(dialogue, users, seconds, tag, pause))
             errors: dict[str, int] = {}
             for res in results:
                 for k, v in res.errors.items():
                     errors[k] = errors.get(k, 0) + v
-            out[str(users)] = {
+            out[point_key(users, pause)] = {
+                "cpu_ms_per_turn": [res.cpu_s / max(1, len(res.turns)) * 1000 for res in results],
                 "conv_per_s": [res.conversations / res.seconds for res in results],
                 "p50_ms": [percentile(res.turns, 0.50) * 1000 for res in results],
                 "p99_ms": [percentile(res.turns, 0.99) * 1000 for res in results],
@@ -188,6 +212,10 @@ async def bench_load(url: str, config: AppConfig, classifier: Classifier, runs: 
         return out
     finally:
         await database.close()
+
+
+def point_key(users: int, think: float) -> str:
+    return f"{users}" if not think else f"{users}+think{think * 1000:g}ms"
 
 
 # -- listing ------------------------------------------------------------------------------------------
@@ -377,18 +405,21 @@ def _span(values: list[float], fmt: str) -> str:
     return f"{format(_med(values), fmt)} ({format(min(values), fmt)}–{format(max(values), fmt)})"
 
 
-def report(results: dict[str, Any]) -> None:
+def report(results: dict[str, Any], think: float) -> None:
     print()
-    print("load: median (min–max) over runs; closed loop, zero think time")
-    print(f"{'db':<11}{'customers':>10}  {'conversations/s':<22}{'turn p50 ms':<22}{'turn p99 ms':<24}errors")
+    print("load: median (min–max) over runs; closed loop, zero think time unless a pause is shown")
+    print(f"{'db':<11}{'customers':<18}{'conversations/s':<19}{'turn p50 ms':<22}{'turn p99 ms':<26}"
+          f"{'CPU ms/turn':<12}errors")
+    points = [(u, 0.0) for u in CONCURRENCY] + [(THINK_USERS, think)]
     for db, res in results.items():
         if "skipped" in res:
             continue
-        for users in CONCURRENCY:
-            row = res["load"][str(users)]
+        for users, pause in points:
+            row = res["load"][point_key(users, pause)]
             errors = ", ".join(f"{k}×{v}" for k, v in row["errors"].items()) or "-"
-            print(f"{db:<11}{users:>10}  {_span(row['conv_per_s'], '.0f'):<22}{_span(row['p50_ms'], '.1f'):<22}"
-                  f"{_span(row['p99_ms'], '.1f'):<24}{errors}")
+            label = f"{users}" + (f", {pause * 1000:g} ms pause" if pause else "")
+            print(f"{db:<11}{label:<18}{_span(row['conv_per_s'], '.0f'):<19}{_span(row['p50_ms'], '.1f'):<22}"
+                  f"{_span(row['p99_ms'], '.1f'):<26}{_med(row['cpu_ms_per_turn']):<12.2f}{errors}")
     print()
     print(f"{'':<38}" + "".join(f"{db:<24}" for db in results))
     rows: list[tuple[str, Callable[[dict[str, Any]], str]]] = [
@@ -415,6 +446,7 @@ async def main() -> None:
     parser.add_argument("--only", choices=("sqlite", "postgresql"))
     parser.add_argument("--runs", type=int)
     parser.add_argument("--seconds", type=float)
+    parser.add_argument("--think-ms", type=float, default=200.0, help="pause between messages, last point")
     parser.add_argument("--no-listing", action="store_true")
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args()
@@ -439,9 +471,9 @@ async def main() -> None:
         res: dict[str, Any] = {}
         opener = sqlite_url() if db == "sqlite" else postgres_url(admin_url)
         async with opener as url:
-            print(f"{db}: load, {runs} run(s) of {seconds:g} s at {', '.join(map(str, CONCURRENCY))} customers",
-                  flush=True)
-            res["load"] = await bench_load(url, config, classifier, runs, seconds)
+            print(f"{db}: load, {runs} run(s) of {seconds:g} s at {', '.join(map(str, CONCURRENCY))} customers "
+                  f"and {THINK_USERS} pausing {args.think_ms:g} ms", flush=True)
+            res["load"] = await bench_load(url, config, classifier, runs, seconds, args.think_ms / 1000)
         if not args.no_listing:
             opener = sqlite_url() if db == "sqlite" else postgres_url(admin_url)
             async with opener as url:
@@ -451,7 +483,7 @@ async def main() -> None:
     if args.no_listing:
         for res in results.values():
             res.setdefault("listing", {"newest_500_s": [], "received_500_s": [], "all_error": "not run"})
-    report(results)
+    report(results, args.think_ms / 1000)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(results, indent=2, ensure_ascii=False), encoding="utf-8")
 

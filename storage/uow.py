@@ -29,11 +29,11 @@ from storage.repositories import (
     SqlHandoffRepository,
     SqlInboundRepository,
     SqlOutboxRepository,
-    SqlTicketRepository,
     Work,
     sync_departments,
 )
 from storage.statements import statements
+from storage.tickets import SqlTicketRepository
 
 
 class SqlUnitOfWork:
@@ -159,9 +159,10 @@ class Database:
     async def _pragmas(self, pragmas: tuple[str, ...]) -> None:
         if not self.sqlite:
             return
-        async with self.engine.connect() as connection:
+        async with self.uow() as uow:  # committed: ANALYZE writes its statistics in the transaction
             for pragma in pragmas:
-                await connection.exec_driver_sql(pragma)
+                await uow.work.connection.exec_driver_sql(pragma)
+            await uow.commit()
 
     async def close(self) -> None:
         """Run ``PRAGMA optimize`` (SQLite, on the connection the queries ran on) and dispose the pool."""

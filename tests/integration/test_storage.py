@@ -10,10 +10,12 @@ from pathlib import Path
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
+import asyncpg
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import event, func, select, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import StatementError
 
 from bot.casework.deadlines import Interval, Period, Regime, Unit
@@ -437,8 +439,36 @@ async def test_the_sqlite_file_and_its_journals_are_private(tmp_path: Path) -> N
 async def test_sqlite_statistics_are_refreshed_on_close(database_url: str, clock: FixedClock) -> None:
     await upgrade(database_url)
     database = Database.from_url(database_url, clock=clock)
+    await open_ticket(database.uow)
     async with database.uow() as uow:
         await uow.tickets.list()
     seen = statements_of(database)
     await database.close()
-    assert seen == (["PRAGMA analysis_limit=1000", "PRAGMA optimize"] if database.sqlite else [])
+    if not database.sqlite:
+        assert seen == []
+        return
+    assert seen == ["PRAGMA analysis_limit=1000", "PRAGMA optimize"]
+    async with Database.from_url(database_url) as again, again.uow() as uow:  # ANALYZE's results were kept
+        assert (await uow.work.connection.exec_driver_sql("SELECT count(*) FROM sqlite_stat1")).scalar()
+
+
+async def test_a_connection_dropped_while_idle_is_replaced_before_use(database: Database, database_url: str) -> None:
+    """Busy connections are not pinged (a round trip per unit of work); one that sat idle is, and a dead
+    one is replaced instead of failing the next turn (a server restart, an idle-connection killer)."""
+    if database.sqlite:
+        pytest.skip("PostgreSQL connections only")
+    event.listen(database.engine.sync_engine, "checkin",  # after the engine's own stamp: "idle for ages"
+                 lambda _dbapi, record: record.info.__setitem__("idle_since", 0.0))
+    async with database.uow() as uow:
+        assert await uow.inbound.first_time("telegram", "1")
+        await uow.commit()
+    admin = await asyncpg.connect(make_url(database_url).set(drivername="postgresql").render_as_string(
+        hide_password=False))
+    try:
+        await admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                            "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+    finally:
+        await admin.close()
+    async with database.uow() as uow:
+        assert await uow.inbound.first_time("telegram", "2")
+        await uow.commit()
