@@ -154,6 +154,32 @@ class Texts(_Strict):
     dir: str = ""  # a folder with ko.toml / en.toml overriding the built-in catalog ("" = built-in only)
 
 
+class Solapi(_Strict):
+    base_url: str = "https://api.solapi.com"
+    sender: str = ""  # the registered sender number (발신번호)
+    pf_id: str = ""  # the KakaoTalk channel's profile id; "" sends SMS/LMS only
+    timeout: float = Field(default=10.0, gt=0, le=120)
+
+
+class Notify(_Strict):
+    provider: Literal["console", "solapi"] = "console"
+    quiet_hours: str = "21:00-08:00"  # institution time; "" = none. Non-urgent notices wait for the end
+    templates: str = ""  # a notice templates file of your own; "" = the built-in bot/notices/templates.toml
+    max_attempts: int = Field(default=8, ge=1, le=100)
+    poll_interval: float = Field(default=5.0, gt=0, le=3600)
+    lease_seconds: int = Field(default=120, ge=5, le=3600)
+    batch_size: int = Field(default=200, ge=1, le=5000)
+    solapi: Solapi = Solapi()
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet(cls, value: str) -> str:
+        from bot.notices.policy import parse_quiet_hours
+
+        parse_quiet_hours(value)
+        return value
+
+
 class Telegram(_Strict):
     base_url: str = "https://api.telegram.org/bot"
     mode: Literal["polling", "webhook"] = "polling"
@@ -169,6 +195,7 @@ class Settings(_Strict):
     classifier: Classifier = Classifier()
     telegram: Telegram = Telegram()
     texts: Texts = Texts()
+    notify: Notify = Notify()
     desk_department: str = "voc_desk"
     policies: dict[str, Policy] = {}
     departments: dict[str, Department] = {}
@@ -200,6 +227,8 @@ class AppConfig(BaseModel):
     path: Path
     telegram_token: Secret = ""
     telegram_webhook_secret: Secret = ""
+    solapi_api_key: Secret = ""
+    solapi_api_secret: Secret = ""
 
     @property
     def base_dir(self) -> Path:
@@ -254,7 +283,19 @@ def load_config(path: str | Path, environ: Mapping[str, str]) -> AppConfig:
         path=p.resolve(),
         telegram_token=environ.get("TELEGRAM_BOT_TOKEN", ""),
         telegram_webhook_secret=environ.get("TELEGRAM_WEBHOOK_SECRET", ""),
+        solapi_api_key=environ.get("SOLAPI_API_KEY", ""),
+        solapi_api_secret=environ.get("SOLAPI_API_SECRET", ""),
     )
+    if settings.notify.provider == "solapi":
+        for variable, value in (("SOLAPI_API_KEY", config.solapi_api_key),
+                                ("SOLAPI_API_SECRET", config.solapi_api_secret)):
+            if not value:
+                raise ConfigError(str(p), variable, 'not set: [notify] provider = "solapi" needs it in the environment')
+        if not settings.notify.solapi.sender:
+            raise ConfigError(str(p), "notify.solapi.sender", "the registered sender number is required for SOLAPI")
+    if settings.notify.templates and not config.resolve(settings.notify.templates).is_file():
+        raise ConfigError(str(p), "notify.templates",
+                          f"no file {str(config.resolve(settings.notify.templates))!r} (notice templates)")
     intents = config.resolve(settings.classifier.intents_dir)
     if not intents.is_dir():
         raise ConfigError(str(p), "classifier.intents_dir",

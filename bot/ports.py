@@ -10,6 +10,7 @@ from typing import Any, Protocol, Self
 
 from bot.casework.tickets import Status, Ticket
 from bot.conversation.customers import ConversationState, Customer, Handoff
+from bot.notices.ports import DeliveryRepository
 
 
 class TicketRepository(Protocol):
@@ -101,6 +102,9 @@ class UnitOfWork(Protocol):
 
     @property
     def handoffs(self) -> HandoffRepository: ...
+
+    @property
+    def deliveries(self) -> DeliveryRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -20,6 +20,7 @@ import httpx
 from bot.notices.model import Dead, Outcome, Outgoing, Retry, Sent
 
 SEND_PATH = "/messages/v4/send-many/detail"
+LIST_PATH = "/messages/v4/list"
 KEY_FIELD = "vocdeskKey"
 SMS_BYTES, LMS_BYTES = 90, 2000
 ACCEPTED = "2000"
@@ -118,6 +119,20 @@ class SolapiSink:
             again, _ = await self._post(fallback, as_sms=True)
             outcomes += again
         return outcomes
+
+    async def sent_before(self, batch: Sequence[Outgoing]) -> set[str]:
+        """Which of ``batch`` SOLAPI already has (a worker died between sending and recording): its message
+        list, searched by recipient, tells by our key in ``customFields``. SOLAPI has no idempotency key."""
+        wanted = {m.key for m in batch}
+        found: set[str] = set()
+        for to in sorted({_digits(m.to) for m in batch}):
+            headers = {"Authorization": authorization(self.api_key, self.api_secret)}
+            response = await self.client.get(LIST_PATH, params={"to": to, "limit": 500}, headers=headers)
+            response.raise_for_status()
+            listed = response.json().get("messageList") or {}
+            items = listed.values() if isinstance(listed, dict) else listed
+            found |= {(item.get("customFields") or {}).get(KEY_FIELD, "") for item in items} & wanted
+        return found
 
     async def _post(self, batch: Sequence[Outgoing], *, as_sms: bool) -> tuple[list[Outcome], list[Outgoing]]:
         body = to_solapi(batch, sender=self.sender, pf_id=self.pf_id, as_sms=as_sms)

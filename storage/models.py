@@ -173,7 +173,7 @@ class OutboxRow(Base):
     available_at: Mapped[datetime] = mapped_column(index=True)
     attempts: Mapped[int] = mapped_column(Integer)
     last_error: Mapped[str | None] = mapped_column(Text)
-    delivered_at: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None] = mapped_column(index=True)  # fanned out into deliveries
     claimed_until: Mapped[datetime | None]
 
 
@@ -190,6 +190,39 @@ class HandoffRow(Base):
     step: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(16))
+
+
+class DeliveryRow(Base):
+    """One delivery of an outbox event to one subscriber (``bot.notices``): its own state, attempts and
+    next attempt, so a failing sink never blocks or duplicates another. The recipient's address is not
+    kept here: it is read from the customer at send time."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (Index("ix_deliveries_state_next_attempt_at", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id"), index=True)
+    key: Mapped[str] = mapped_column(String(255), unique=True)
+    subscriber: Mapped[str] = mapped_column(String(16))
+    sink: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(64))
+    number: Mapped[str] = mapped_column(String(32))
+    customer_id: Mapped[int | None] = mapped_column(Integer)
+    target: Mapped[str] = mapped_column(String(255))
+    locale: Mapped[str] = mapped_column(String(8))
+    text: Mapped[str] = mapped_column(Text)
+    sms_text: Mapped[str] = mapped_column(Text)
+    template_id: Mapped[str] = mapped_column(String(64))
+    variables: Mapped[dict[str, Any]]
+    state: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer)
+    recorded: Mapped[int] = mapped_column(Integer)  # attempts whose outcome was stored; fewer = one was cut off
+    next_attempt_at: Mapped[datetime]
+    claimed_until: Mapped[datetime | None]
+    last_error: Mapped[str] = mapped_column(Text)
+    ref: Mapped[str] = mapped_column(String(255))
+    sent_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
 
 
 class InboundMessageRow(Base):

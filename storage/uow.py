@@ -22,6 +22,7 @@ from storage.db import (
     make_session_factory,
     sqlite_locked,
 )
+from storage.deliveries import SqlDeliveryRepository
 from storage.repositories import (
     DepartmentLike,
     SqlConversationRepository,
@@ -49,6 +50,7 @@ class SqlUnitOfWork:
     outbox: SqlOutboxRepository
     inbound: SqlInboundRepository
     handoffs: SqlHandoffRepository
+    deliveries: SqlDeliveryRepository
     work: Work
 
     def __init__(self, database: Database) -> None:
@@ -73,6 +75,7 @@ class SqlUnitOfWork:
         self.outbox = SqlOutboxRepository(work)
         self.inbound = SqlInboundRepository(work)
         self.handoffs = SqlHandoffRepository(work)
+        self.deliveries = SqlDeliveryRepository(work)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

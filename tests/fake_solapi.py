@@ -100,6 +100,23 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         return
 
+    def do_GET(self) -> None:
+        """``/messages/v4/list?to=…``: the accepted messages to that number, keyed by message id."""
+        from urllib.parse import parse_qs, urlsplit
+
+        fake = self.fake
+        url = urlsplit(self.path)
+        with fake.lock:
+            if url.path != "/messages/v4/list":
+                return self._send(404, {"errorCode": "NotFound", "errorMessage": url.path})
+            problem = fake.check_auth(self.headers.get("Authorization", ""))
+            if problem:
+                fake.auth_errors.append(problem)
+                return self._send(401, {"errorCode": problem, "errorMessage": problem})
+            to = parse_qs(url.query).get("to", [""])[0]
+            listed = {m["messageId"]: m for m in fake.accepted if m["to"] == to}
+        self._send(200, {"limit": 500, "messageList": listed})
+
     def do_POST(self) -> None:
         fake = self.fake
         raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))

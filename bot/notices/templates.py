@@ -1,5 +1,6 @@
-"""Notice templates (``notices.toml``, admin-editable): per locale and notice kind, the Kakao-approved AlimTalk
-template code and its text with ``#{variable}`` placeholders, and the SMS/LMS fallback text.
+"""Notice templates (``bot/notices/templates.toml``, or an admin's copy named by ``[notify] templates``): per
+locale and notice kind, the Kakao-approved AlimTalk template code and its text with ``#{variable}``
+placeholders, and the SMS/LMS fallback text.
 
 Everything is checked when the file is loaded (and by ``vocdesk config check``), never at send time: a kind
 without a template, a variable the kind does not provide, or an AlimTalk text over 1,000 characters is a
@@ -32,6 +33,7 @@ KINDS: dict[str, frozenset[str]] = {
     "withdrawn": _COMMON,
 }
 LOCALES = ("ko", "en")
+BUILTIN = Path(__file__).resolve().parent / "templates.toml"
 
 
 @dataclass(frozen=True)
@@ -43,13 +45,19 @@ class Template:
     sms: str
     urgent: bool = False  # sent even in quiet hours
 
+    @property
+    def variables(self) -> frozenset[str]:
+        """The variables this kind of notice provides."""
+        return KINDS[self.kind]
+
     def render(self, values: Mapping[str, str]) -> tuple[str, str]:
         """(AlimTalk/in-channel text, SMS text) with every ``#{variable}`` filled."""
-        return _fill(self.text, values), _fill(self.sms, values)
+        return render_text(self.text, values), render_text(self.sms, values)
 
 
-def _fill(template: str, values: Mapping[str, str]) -> str:
-    return _VARIABLE.sub(lambda m: str(values.get(m.group(1), "")), template)
+def render_text(template: str, values: Mapping[str, str]) -> str:
+    """``template`` with every ``#{variable}`` replaced by its value ("" when it has none)."""
+    return _VARIABLE.sub(lambda m: str(values.get(m.group(1), "")), template).strip()
 
 
 def variables(template: str) -> set[str]:

@@ -3,30 +3,27 @@
 from __future__ import annotations
 
 import tomllib
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.errors import ConfigError
-from bot.notices.templates import KINDS, Templates
-
-ROOT = Path(__file__).resolve().parents[2]
+from bot.notices.templates import BUILTIN, KINDS, Templates
 
 
 def shipped() -> dict[str, Any]:
-    return tomllib.loads((ROOT / "notices.toml").read_text(encoding="utf-8"))
+    return tomllib.loads(BUILTIN.read_text(encoding="utf-8"))
 
 
 def test_the_shipped_templates_cover_every_kind_in_both_languages() -> None:
-    templates = Templates.load(ROOT / "notices.toml")
+    templates = Templates.load(BUILTIN)
     for kind in KINDS:
         for locale in ("ko", "en"):
             assert templates.get(kind, locale).text
 
 
 def test_rendering_fills_every_variable() -> None:
-    template = Templates.load(ROOT / "notices.toml").get("ticket_opened", "ko")
+    template = Templates.load(BUILTIN).get("ticket_opened", "ko")
     text, sms = template.render({"기관": "신용보증기금", "접수번호": "VOC-2026-000001", "유형": "불만",
                                  "담당부서": "CS혁신팀", "처리기한": "2026년 10월 2일(금)까지"})
     assert "VOC-2026-000001" in text and "#{" not in text + sms and template.urgent

@@ -1,0 +1,220 @@
+"""Fan-out: which deliveries one outbox event makes, for whom, through which sink, saying what.
+
+Pure: ``NoticePlanner.plan(event, facts, now)`` decides from the event, what the store knows of its ticket and
+customer, and the instant. A new subscriber (the Slack alerts, the satisfaction survey) is one more branch here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, time
+from typing import Any
+
+from bot.casework.routing import RoutingTable
+from bot.config import Settings
+from bot.conversation.texts import Catalog, english_due, korean_due
+from bot.notices.policy import release_at
+from bot.notices.templates import ALIMTALK_MAX_CHARS, LMS_MAX_BYTES, Templates, render_text
+
+CUSTOMER, STAFF = "customer", "staff"
+CONSOLE, SMS, TELEGRAM = "console", "sms", "telegram"
+IN_CHANNEL = frozenset({TELEGRAM})
+"""Channels whose chat a notice can be sent into; customers elsewhere get AlimTalk/SMS or the console log."""
+
+# outbox kind -> customer notice kind (and whether the customer caused it, so their chat already said it)
+CUSTOMER_NOTICES: dict[str, tuple[str, bool]] = {
+    "ticket_opened": ("ticket_opened", True),
+    "ticket_request_supplement": ("supplement_requested", False),
+    "ticket_extend": ("extended", False),
+    "ticket_transfer": ("transferred", False),
+    "progress": ("progress", False),
+    "ticket_answer": ("answered", False),
+    "ticket_close": ("closed", False),
+    "ticket_withdraw": ("withdrawn", False),
+    "ticket_withdrawn": ("withdrawn", True),
+}
+STAFF_EVENTS = frozenset({
+    "ticket_opened", "customer_message", "ticket_supplement", "ticket_withdrawn", "handoff", "delivery_dead",
+})
+CHANNEL_REPLY = "channel_reply"  # a chat reply the channel could not send at once: delivered in the chat
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the store knows of an event's ticket and customer (None where the event has none)."""
+
+    number: str = ""
+    voc_type: str = ""
+    intent: str = ""
+    department: str = ""
+    status: str = ""
+    due_at: datetime | None = None
+    due_date_only: bool = True
+    received_at: datetime | None = None
+    assignee: str = ""
+    answer: str = ""
+    customer_id: int | None = None
+    channel: str = ""
+    locale: str = "ko"
+    has_phone: bool = False
+
+
+@dataclass(frozen=True)
+class Event:
+    id: int
+    kind: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class NewDelivery:
+    key: str  # unique: the idempotency key of the send
+    outbox_id: int
+    subscriber: str
+    sink: str
+    kind: str
+    customer_id: int | None
+    target: str  # staff: the department key; customer: "" (the address is the customer's, read at send time)
+    locale: str
+    text: str
+    number: str = ""
+    sms_text: str = ""
+    template_id: str = ""
+    variables: dict[str, str] = field(default_factory=dict)
+    not_before: datetime | None = None
+
+
+class NoticePlanner:
+    def __init__(self, settings: Settings, routing: RoutingTable, templates: Templates, texts: Catalog,
+                 quiet: tuple[time, time] | None, tz: Any) -> None:
+        self.settings, self.routing, self.templates, self.texts = settings, routing, templates, texts
+        self.quiet, self.tz = quiet, tz
+
+    def plan(self, event: Event, facts: Facts, now: datetime) -> list[NewDelivery]:
+        planned: list[NewDelivery] = []
+        if event.kind == CHANNEL_REPLY:
+            planned.append(self._reply(event, facts))
+        elif event.kind in CUSTOMER_NOTICES and facts.customer_id is not None:
+            notice = self._customer(event, facts, now)
+            if notice is not None:
+                planned.append(notice)
+        if event.kind in STAFF_EVENTS:
+            planned.append(self._staff(event, facts))
+        return planned
+
+    # -- the customer ------------------------------------------------------------------------------------
+    def _customer(self, event: Event, facts: Facts, now: datetime) -> NewDelivery | None:
+        kind, customer_caused = CUSTOMER_NOTICES[event.kind]
+        in_channel = facts.channel in IN_CHANNEL
+        if in_channel and customer_caused:
+            return None  # their chat already told them
+        sink = TELEGRAM if in_channel else SMS if facts.has_phone else CONSOLE
+        template = self.templates.get(kind, facts.locale)
+        values = self._values(kind, event, facts, now)
+        text, sms = template.render(values)
+        if kind == "answered":
+            text, sms = self._fit_answer(template.text, template.sms, values, facts)
+        not_before = now if template.urgent else release_at(now, self.quiet, self.tz)
+        return NewDelivery(
+            key=f"{event.id}:{CUSTOMER}", outbox_id=event.id, subscriber=CUSTOMER, sink=sink, kind=kind,
+            customer_id=facts.customer_id, target="", locale=facts.locale, text=text, sms_text=sms, number=facts.number,
+            template_id=template.alimtalk if sink == SMS else "", variables=values if sink == SMS else {},
+            not_before=not_before,
+        )
+
+    def _values(self, kind: str, event: Event, facts: Facts, now: datetime) -> dict[str, str]:
+        en = facts.locale == "en"
+        inst = self.settings.institution
+        values = {"기관": inst.name_en if en else inst.name, "접수번호": facts.number,
+                  "담당부서": self._department(facts.department, en), "처리기한": self._due(facts, en)}
+        payload = event.payload
+        if kind == "ticket_opened":
+            values["유형"] = self._type(facts, en)
+        elif kind == "supplement_requested":
+            values["보완내용"] = str(payload.get("reason", ""))
+        elif kind == "extended":
+            values["사유"] = str(payload.get("reason", ""))
+            values["담당자"] = facts.assignee or values["담당부서"]
+            values["연락처"] = inst.phone
+        elif kind == "progress":
+            values["상태"] = self.texts.text(facts.locale, f"status.{facts.status}") if facts.status else ""
+            days = (now - facts.received_at).days if facts.received_at else 0
+            values["경과일"] = str(payload.get("days", days))
+        elif kind == "answered":
+            values["답변"], values["안내"] = facts.answer, ""
+        allowed = self.templates.get(kind, facts.locale).variables
+        return {k: v for k, v in values.items() if k in allowed}
+
+    def _fit_answer(self, text_t: str, sms_t: str, values: dict[str, str],
+                    facts: Facts) -> tuple[str, str]:
+        """The answer whole when it fits AlimTalk (1,000 characters) and LMS (2,000 bytes); otherwise its first
+        part and how to read the rest."""
+        more = self.texts.text(facts.locale, "notice.answer_more", number=facts.number)
+        answer = facts.answer
+
+        def fits(limit: int, measure: Any, template: str) -> str:
+            whole = render_text(template, values)
+            if measure(whole) <= limit:
+                return whole
+            cut = answer
+            while cut and measure(render_text(template, values | {"답변": cut + "…", "안내": more})) > limit:
+                cut = cut[: max(len(cut) - max(len(cut) // 8, 1), 0)]
+            return render_text(template, values | {"답변": cut + "…", "안내": more})
+
+        text = fits(ALIMTALK_MAX_CHARS, len, text_t)
+        sms = fits(LMS_MAX_BYTES, lambda s: len(s.encode("cp949", errors="replace")), sms_t)
+        return text, sms
+
+    # -- staff -------------------------------------------------------------------------------------------
+    def _staff(self, event: Event, facts: Facts) -> NewDelivery:
+        department = facts.department or str(event.payload.get("department", "")) or self.settings.desk_department
+        text = self._staff_text(event, facts)
+        return NewDelivery(
+            key=f"{event.id}:{STAFF}", outbox_id=event.id, subscriber=STAFF, sink=STAFF, kind=event.kind,
+            customer_id=facts.customer_id, target=department, locale="ko", text=text,
+            number=facts.number or str(event.payload.get("number", "")),
+        )
+
+    def _staff_text(self, event: Event, facts: Facts) -> str:
+        p = event.payload
+        if event.kind == "handoff":
+            return f"상담원 연결 요청 #{p.get('handoff_id', '')} ({p.get('channel', '')}): {p.get('text', '')}"
+        if event.kind == "delivery_dead":
+            return f"알림 전달 실패 {p.get('number', '')} [{p.get('kind', '')}]: {p.get('reason', '')}"
+        label = f"{facts.number} {self._type(facts, False)}" if facts.number else str(p.get("number", ""))
+        what = {
+            "ticket_opened": f"새 접수 — 처리기한 {self._due(facts, False)}",
+            "customer_message": f"고객 추가 내용: {p.get('text', '')}",
+            "ticket_supplement": f"고객 보완 제출: {p.get('text', '')}",
+            "ticket_withdrawn": "고객이 취하함",
+        }.get(event.kind, event.kind)
+        return f"{label}: {what}"
+
+    # -- a chat reply that could not be sent at once ---------------------------------------------------
+    def _reply(self, event: Event, facts: Facts) -> NewDelivery:
+        return NewDelivery(
+            key=f"{event.id}:{CUSTOMER}", outbox_id=event.id, subscriber=CUSTOMER,
+            sink=str(event.payload.get("channel", TELEGRAM)), kind=CHANNEL_REPLY, customer_id=facts.customer_id,
+            target=str(event.payload.get("chat_id", "")), locale=facts.locale, text=str(event.payload.get("text", "")),
+            number=facts.number,
+        )
+
+    # -- wording -----------------------------------------------------------------------------------------
+    def _department(self, key: str, en: bool) -> str:
+        dept = self.settings.departments.get(key)
+        if dept is None:
+            return key
+        return (dept.name_en or dept.name) if en else dept.name
+
+    def _type(self, facts: Facts, en: bool) -> str:
+        locale = "en" if en else "ko"
+        kind = self.texts.text(locale, f"voc_type.{facts.voc_type}") if facts.voc_type else ""
+        if facts.intent in self.routing:
+            route = self.routing.route(facts.intent)
+            return f"{kind} · {route.label_en if en else route.label}"
+        return kind
+
+    def _due(self, facts: Facts, en: bool) -> str:
+        if facts.due_at is None:
+            return ""
+        return (english_due if en else korean_due)(facts.due_at, facts.due_date_only, self.tz)

@@ -1,0 +1,42 @@
+"""Telegram as a notice sink: a notice (or a chat reply that could not be sent at once) goes into the
+customer's own chat through python-telegram-bot's ``Bot``; Telegram's errors become our outcomes here."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError, TimedOut
+
+from bot.notices.model import Dead, Outcome, Outgoing, Retry, Sent
+from handlers.telegram import split_text
+
+
+class TelegramSink:
+    name = "telegram"
+    batch_size = 30  # Telegram allows about 30 messages a second to different chats
+
+    def __init__(self, bot: Any) -> None:
+        self.bot = bot  # telegram.Bot, already initialised
+
+    async def send(self, batch: Sequence[Outgoing]) -> list[Outcome]:
+        return [await self._one(m) for m in batch]
+
+    async def _one(self, message: Outgoing) -> Outcome:
+        if not message.to.lstrip("-").isdigit():
+            return Dead(message.key, "no Telegram chat for this customer")
+        try:
+            sent = None
+            for chunk in split_text(message.text):
+                sent = await self.bot.send_message(int(message.to), chunk)
+        except RetryAfter as exc:
+            # the timedelta itself: reading ``retry_after`` as a number is deprecated in PTB 22
+            wait = getattr(exc, "_retry_after", None)
+            return Retry(message.key, "Telegram flood control", wait.total_seconds() if wait is not None else None)
+        except (Forbidden, BadRequest, InvalidToken) as exc:  # BadRequest is a NetworkError: test it first
+            return Dead(message.key, f"Telegram refused: {type(exc).__name__}: {exc.message}")
+        except (TimedOut, NetworkError) as exc:
+            return Retry(message.key, f"Telegram unreachable: {type(exc).__name__}")
+        except TelegramError as exc:
+            return Retry(message.key, f"Telegram error: {type(exc).__name__}")
+        return Sent(message.key, str(getattr(sent, "message_id", "")))
