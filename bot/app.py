@@ -7,9 +7,11 @@ that each command loads only what it uses: staff commands open a ``Desk`` (datab
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from bot.casework.staff import Staff
 from bot.casework.workcalendar import WorkCalendar
@@ -21,6 +23,9 @@ if TYPE_CHECKING:
     from bot.conversation.classification import Classifier
     from bot.conversation.dialogue import Dialogue
     from bot.conversation.texts import Catalog
+    from bot.notices.dispatcher import Dispatcher
+    from bot.notices.model import Sink
+    from bot.notices.templates import Templates
     from bot.ports import UnitOfWorkFactory
     from storage.uow import Database
 
@@ -140,6 +145,12 @@ class App:
             await uow.commit()
         return purged
 
+    async def defer_reply(self, channel: str, chat_id: int | str, text: str) -> None:
+        """Queue a chat reply the channel could not send now; the notices dispatcher delivers it."""
+        async with self.database.uow() as uow:
+            await uow.outbox.put("channel_reply", {"channel": channel, "chat_id": str(chat_id), "text": text})
+            await uow.commit()
+
     async def aclose(self) -> None:
         await self.database.close()
 
@@ -171,3 +182,66 @@ async def bootstrap(config: AppConfig, *, clock: Clock | None = None,
     app = App(config, database, calendar, routing, classifier, clock, dialogue, texts)
     await app.purge_drafts()
     return app
+
+
+@dataclass
+class Notices:
+    """The notices dispatcher and what it holds open (provider clients, the outbox listener)."""
+
+    dispatcher: Dispatcher
+    wake: asyncio.Event
+    closers: list[Callable[[], Awaitable[None]]]
+
+    async def aclose(self) -> None:
+        for close in reversed(self.closers):
+            await close()
+
+
+def load_templates(config: AppConfig) -> Templates:
+    """The notice templates: the admin's file (``[notify] templates``) or the built-in one, validated."""
+    from bot.notices.templates import BUILTIN, Templates
+
+    name = config.settings.notify.templates
+    return Templates.load(config.resolve(name) if name else BUILTIN)
+
+
+async def open_notices(config: AppConfig, database: Database, calendar: WorkCalendar, clock: Clock, *,
+                       stream: TextIO, texts: Catalog | None = None, routing: RoutingTable | None = None) -> Notices:
+    """The dispatcher with the sinks ``[notify]`` picks: AlimTalk/SMS through SOLAPI or the console, the
+    customer's Telegram chat when a bot token is set, and the console for staff (until Slack takes over)."""
+    from bot.casework.routing import RoutingTable
+    from bot.notices.dispatcher import Dispatcher
+    from bot.notices.dispatcher import Settings as DispatchSettings
+    from bot.notices.plan import NoticePlanner
+    from bot.notices.policy import parse_quiet_hours
+    from handlers.notice_console import ConsoleSink
+
+    settings = config.settings
+    notify = settings.notify
+    planner = NoticePlanner(settings, routing or RoutingTable.from_settings(settings), load_templates(config),
+                            texts or load_texts(config), parse_quiet_hours(notify.quiet_hours), calendar.tz)
+    closers: list[Callable[[], Awaitable[None]]] = []
+    sinks: dict[str, Sink] = {"console": ConsoleSink("console", stream), "staff": ConsoleSink("staff", stream)}
+    if notify.provider == "solapi":
+        import httpx
+
+        from handlers.solapi import SolapiSink
+
+        client = httpx.AsyncClient(base_url=notify.solapi.base_url, timeout=notify.solapi.timeout)
+        closers.append(client.aclose)
+        sinks["sms"] = SolapiSink(client, api_key=config.solapi_api_key, api_secret=config.solapi_api_secret,
+                                  sender=notify.solapi.sender, pf_id=notify.solapi.pf_id)
+    else:
+        sinks["sms"] = ConsoleSink("sms", stream)
+    if config.telegram_token:
+        from handlers.telegram_notices import TelegramSink, telegram_bot
+
+        bot = telegram_bot(config)
+        sinks["telegram"] = TelegramSink(bot)
+        closers.append(bot.shutdown)
+    wake = asyncio.Event()
+    closers.append(await database.listen_outbox(wake))
+    dispatcher = Dispatcher(database.uow, planner, sinks, clock, DispatchSettings(
+        batch=notify.batch_size, lease=timedelta(seconds=notify.lease_seconds), max_attempts=notify.max_attempts,
+    ))
+    return Notices(dispatcher, wake, closers)

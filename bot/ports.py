@@ -6,11 +6,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Collection
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import TYPE_CHECKING, Any, Protocol, Self
 
 from bot.casework.tickets import Status, Ticket
 from bot.conversation.customers import ConversationState, Customer, Handoff
-from bot.notices.ports import DeliveryRepository
+
+if TYPE_CHECKING:
+    from bot.notices.ports import DeliveryRepository  # (its planner types import the config: keep --help fast)
 
 
 class TicketRepository(Protocol):
@@ -71,9 +73,9 @@ class HandoffRepository(Protocol):
 
 class OutboxRepository(Protocol):
     async def put(self, kind: str, payload: dict[str, Any], *, dedupe_key: str | None = None,
-                  available_at: datetime | None = None) -> None:
-        """Queue a notification/alert in the caller's transaction (transactional outbox).
-        A second put with the same dedupe_key is ignored."""
+                  available_at: datetime | None = None) -> bool:
+        """Queue a notification/alert in the caller's transaction (transactional outbox). A second put with
+        the same dedupe_key is ignored (and returns False)."""
 
     async def pending(self, limit: int = 100) -> list[dict[str, Any]]: ...
 

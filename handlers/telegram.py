@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 
 Reason = Literal["edited", "non_text", "group", "from_bot", "service", "unsupported"]
 Handle = Callable[[Inbound], Awaitable[list[Reply]]]
+Defer = Callable[[int, str], Awaitable[None]]
+"""Queue a reply that could not be sent now for the notices dispatcher: (chat id, text)."""
 TelegramApp = Application[Any, Any, Any, Any, Any, Any]
 
 @dataclass(frozen=True)
@@ -191,9 +193,11 @@ class TelegramChannel:
     is contained to its update and logged without message text (``bot.pii.mask`` on error texts)."""
 
     def __init__(self, application: TelegramApp, handle: Handle, *, poll_timeout: int = 10,
-                 webhook_secret: str = "", texts: Catalog | None = None) -> None:
+                 webhook_secret: str = "", texts: Catalog | None = None, defer: Defer | None = None) -> None:
         self.application, self.handle = application, handle
         self.texts = texts or builtin()
+        self.defer = defer
+        self._sent = 0  # messages of the current reply already sent (PTB handles updates one at a time)
         self.poll_timeout, self.webhook_secret = poll_timeout, webhook_secret
         self.callback_data = CallbackData()
         self.told_groups: OrderedDict[int, None] = OrderedDict()
@@ -201,10 +205,10 @@ class TelegramChannel:
 
     @classmethod
     def build(cls, config: AppConfig, handle: Handle, *, max_retries: int = 3,
-              texts: Catalog | None = None) -> TelegramChannel:
+              texts: Catalog | None = None, defer: Defer | None = None) -> TelegramChannel:
         return cls(build_application(config, max_retries=max_retries), handle,
                    poll_timeout=config.settings.telegram.poll_timeout,
-                   webhook_secret=config.telegram_webhook_secret, texts=texts)
+                   webhook_secret=config.telegram_webhook_secret, texts=texts, defer=defer)
 
     async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         try:
@@ -236,11 +240,22 @@ class TelegramChannel:
             raise
         if query is not None:
             await self._remove_keyboard(query)
-        await self.send(chat.id, to_telegram(replies, self.callback_data))
+        messages = to_telegram(replies, self.callback_data)
+        try:
+            await self.send(chat.id, messages)
+        except TelegramError as exc:
+            unsent = messages[self._sent:]
+            if self.defer is None or not unsent:
+                raise
+            # The turn is committed; its reply must not be lost: the dispatcher sends it when Telegram is back.
+            log.warning("telegram reply to update %s deferred: %s", update.update_id, type(exc).__name__)
+            await self.defer(chat.id, "\n\n".join(m.text for m in unsent))
 
     async def send(self, chat_id: int, messages: Sequence[OutgoingMessage]) -> None:
+        self._sent = 0
         for m in messages:
             await self.application.bot.send_message(chat_id, m.text, reply_markup=m.reply_markup)
+            self._sent += 1
 
     def _first_notice(self, found: Ignored) -> bool:
         """Group chats are told once (per process) that VOC is taken only in private, then ignored."""

@@ -48,7 +48,8 @@ async def _serve(config: AppConfig) -> None:
     signals = [s for s in (signal.SIGINT, signal.SIGTERM) if _on_signal(loop, s, stop)]
     purging = asyncio.create_task(_purge_drafts(app, stop))
     try:
-        channel = TelegramChannel.build(config, app.dialogue.handle, texts=app.texts)
+        channel = TelegramChannel.build(config, app.dialogue.handle, texts=app.texts,
+                                        defer=lambda chat, text: app.defer_reply("telegram", chat, text))
         log.info("polling %s (Ctrl-C stops)", config.settings.telegram.base_url)
         await run_polling(channel, stop)
     except InvalidToken:

@@ -8,8 +8,16 @@ from typing import Any
 
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError, TimedOut
 
+from bot.config import AppConfig
 from bot.notices.model import Dead, Outcome, Outgoing, Retry, Sent
 from handlers.telegram import split_text
+
+
+def telegram_bot(config: AppConfig) -> Any:
+    """A ``telegram.Bot`` for sending (initialised on first use by the sink)."""
+    from telegram import Bot
+
+    return Bot(config.telegram_token, base_url=config.settings.telegram.base_url)
 
 
 class TelegramSink:
@@ -17,9 +25,16 @@ class TelegramSink:
     batch_size = 30  # Telegram allows about 30 messages a second to different chats
 
     def __init__(self, bot: Any) -> None:
-        self.bot = bot  # telegram.Bot, already initialised
+        self.bot = bot  # telegram.Bot
+        self._ready = False
 
     async def send(self, batch: Sequence[Outgoing]) -> list[Outcome]:
+        if not self._ready:
+            try:
+                await self.bot.initialize()
+            except TelegramError as exc:
+                return [Retry(m.key, f"Telegram unreachable: {type(exc).__name__}") for m in batch]
+            self._ready = True
         return [await self._one(m) for m in batch]
 
     async def _one(self, message: Outgoing) -> Outcome:

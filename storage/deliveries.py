@@ -22,6 +22,7 @@ from bot.notices.ports import DEAD, PENDING, Delivery, DeliveryRow, Recorded
 from bot.pii import mask_phone
 from storage.models import Base
 from storage.repositories import Work
+from storage.statements import OPEN_STATUSES
 
 OUTBOX = Base.metadata.tables["outbox"]
 DELIVERIES = Base.metadata.tables["deliveries"]
@@ -67,6 +68,8 @@ class DeliverySql:
         self.retry = update(DELIVERIES).where(d.id == bindparam("b_id"), d.state == DEAD).values(
             state=PENDING, attempts=0, recorded=0, next_attempt_at=bindparam("now"), last_error="",
             claimed_until=None).returning(d.id)
+        self.open_before = select(t.number, t.received_at).where(
+            t.status.in_(OPEN_STATUSES), t.received_at < bindparam("before")).order_by(t.received_at, t.id)
         self.pg = pg
 
 
@@ -167,6 +170,10 @@ class SqlDeliveryRepository:
                 created_at=r.created_at,
             ) for r in await self._work.execute(queued.limit(limit) if limit else queued)]
         return found[:limit] if limit else found
+
+    async def open_received_before(self, before: datetime) -> builtins.list[tuple[str, datetime]]:
+        rows = await self._work.execute(self._sql.open_before, {"before": before})
+        return [(r.number, r.received_at) for r in rows]
 
     async def retry(self, delivery_id: int, now: datetime) -> bool:
         found = await self._work.execute(self._sql.retry, {"b_id": delivery_id, "now": now})

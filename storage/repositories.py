@@ -48,6 +48,7 @@ class Work:
     customers: dict[int, tuple[Any, ...]] = field(default_factory=dict)
     conversations: dict[int, tuple[str, str, datetime | None] | None] = field(default_factory=dict)
     prefetched: dict[int, ConversationState | None] = field(default_factory=dict)
+    outbox_written: bool = False  # the commit wakes the dispatchers
 
     async def execute(self, statement: Any, params: Any = None) -> Any:
         return await self.connection.execute(statement, params)
@@ -169,12 +170,13 @@ class SqlOutboxRepository:
         self._work, self._sql = work, work.sql
 
     async def put(self, kind: str, payload: dict[str, Any], *, dedupe_key: str | None = None,
-                  available_at: datetime | None = None) -> None:
+                  available_at: datetime | None = None) -> bool:
         now = self._work.clock.now()
-        await self._work.execute(self._sql.outbox_put, {
+        self._work.outbox_written = True
+        return (await self._work.execute(self._sql.outbox_put, {
             "kind": kind, "payload": payload, "dedupe_key": dedupe_key, "created_at": now,
             "available_at": available_at or now, "attempts": 0,
-        })
+        })).scalar_one_or_none() is not None
 
     async def pending(self, limit: int = 100) -> builtins.list[dict[str, Any]]:
         """Undelivered rows, oldest first, whether or not they are available yet."""

@@ -117,7 +117,8 @@ class Statements:
 
         # outbox
         self.outbox_put = insert(OUTBOX).values(_binds(OUTBOX, "id", "last_error", "delivered_at", "claimed_until")
-                                                ).on_conflict_do_nothing(index_elements=[OUTBOX.c.dedupe_key])
+                                                ).on_conflict_do_nothing(index_elements=[OUTBOX.c.dedupe_key]
+                                                                         ).returning(OUTBOX.c.id)
         self.outbox_pending = select(OUTBOX).where(OUTBOX.c.delivered_at.is_(None)).order_by(
             OUTBOX.c.available_at, OUTBOX.c.id).limit(bindparam("limit"))
         now: BindParameter[datetime] = bindparam("now")

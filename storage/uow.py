@@ -3,7 +3,8 @@ once and closes in the app's lifespan."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import Self
 
@@ -93,7 +94,16 @@ class SqlUnitOfWork:
                 self._database.admission.leave()
 
     async def commit(self) -> None:
-        await self._open().commit()
+        """Commit; when outbox rows were written, wake the dispatchers (this process's at once; other
+        processes' through PostgreSQL ``NOTIFY``, which is delivered only if this transaction commits)."""
+        connection = self._open()
+        woke = self.work.outbox_written
+        if woke and not self._database.sqlite:
+            await connection.exec_driver_sql(f"NOTIFY {OUTBOX_CHANNEL}")
+        await connection.commit()
+        if woke:
+            self.work.outbox_written = False
+            self._database.outbox_committed()
 
     async def rollback(self) -> None:
         await self._open().rollback()
@@ -102,6 +112,9 @@ class SqlUnitOfWork:
         if self._connection is None:
             raise RuntimeError("use the unit of work inside 'async with'")
         return self._connection
+
+
+OUTBOX_CHANNEL = "vocdesk_outbox"
 
 
 class Database:
@@ -120,6 +133,7 @@ class Database:
         self.statements = statements(engine.dialect.name)
         self.acquire_timeout = acquire_timeout
         self.admission = Admission(1 if self.sqlite else pool_size, acquire_timeout)
+        self._outbox_events: list[asyncio.Event] = []
 
     @classmethod
     def from_url(cls, url: str, *, clock: Clock | None = None, pool_size: int = DEFAULT_POOL_SIZE,
@@ -147,6 +161,35 @@ class Database:
                 raise DatabaseBusy(self.acquire_timeout) from None
             raise
         return connection
+
+    def outbox_committed(self) -> None:
+        for event in self._outbox_events:
+            event.set()
+
+    async def listen_outbox(self, event: asyncio.Event) -> Callable[[], Awaitable[None]]:
+        """Set ``event`` whenever outbox rows are committed: by this process, and on PostgreSQL by any
+        process (``LISTEN``, on a connection of its own). Returns the coroutine function that stops it."""
+        self._outbox_events.append(event)
+        if self.sqlite:
+            async def stop_local() -> None:
+                self._outbox_events.remove(event)
+            return stop_local
+        connection = await self.engine.connect()
+        raw = (await connection.get_raw_connection()).driver_connection
+        assert raw is not None
+
+        def notified(*_: object) -> None:
+            event.set()
+
+        await raw.add_listener(OUTBOX_CHANNEL, notified)
+
+        async def stop() -> None:
+            self._outbox_events.remove(event)
+            try:
+                await raw.remove_listener(OUTBOX_CHANNEL, notified)
+            finally:
+                await connection.close()
+        return stop
 
     async def sync_departments(self, departments: Mapping[str, DepartmentLike]) -> None:
         """Bring the ``departments`` table in line with config, in its own transaction."""

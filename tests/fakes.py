@@ -128,10 +128,12 @@ class FakeHandoffs(_Repo):
 
 class FakeOutbox(_Repo):
     async def put(self, kind: str, payload: dict[str, Any], *, dedupe_key: str | None = None,
-                  available_at: datetime | None = None) -> None:
+                  available_at: datetime | None = None) -> bool:
         if dedupe_key and any(r["dedupe_key"] == dedupe_key for r in self.work.outbox):
-            return
-        self.work.outbox.append({"kind": kind, "payload": payload, "dedupe_key": dedupe_key})
+            return False
+        self.work.outbox.append({"id": len(self.work.outbox) + 1, "kind": kind, "payload": payload,
+                                 "dedupe_key": dedupe_key, "dispatched": False})
+        return True
 
     async def pending(self, limit: int = 100) -> list[dict[str, Any]]:
         return self.work.outbox[:limit]

@@ -95,3 +95,23 @@ async def write_json_array(items: AsyncIterator[Any], out: TextIO) -> int:
         count += 1
     out.write("\n]\n" if count else "]\n")
     return count
+
+
+def print_table(columns: Sequence[str], rows: Sequence[Sequence[str]], *, empty: str) -> None:
+    """Rows under their column names. The first column (a number or an instant) is never cut or wrapped:
+    the others wrap (never cut) on a narrow terminal and when the output is piped (80 columns)."""
+    if not rows:
+        typer.echo(empty)
+        return
+    from rich import box
+    from rich.cells import cell_len
+    from rich.table import Table
+
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True)
+    for i, name in enumerate(columns):
+        # A column never gets narrower than its longest word, so a word (a number, a date) is never split.
+        words = [w for r in rows for w in r[i].split()] + name.split()
+        table.add_column(name, no_wrap=i == 0, overflow="fold", min_width=max(map(cell_len, words)))
+    for row in rows:
+        table.add_row(*row)
+    console().print(table)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -16,7 +15,7 @@ import typer
 
 from bot.casework.staff import OPTIONS, SPECS, StaffAction
 from bot.casework.tickets import ExtensionReason, Status
-from bot.cli.context import app_config, console, group, run, write_json_array
+from bot.cli.context import app_config, console, group, print_table, run, write_json_array
 from bot.errors import InputRejected, TicketNotFound
 
 if TYPE_CHECKING:
@@ -68,7 +67,7 @@ def tickets_list(
 
     rows = run(go())
     if not json_out:
-        _table(TICKET_COLUMNS, rows, empty="no tickets")
+        print_table(TICKET_COLUMNS, rows, empty="no tickets")
 
 
 @tickets_app.command("show")
@@ -116,7 +115,7 @@ def tickets_show(
                 "overdue", "policy", "assignee", "contact_phone", "text", "answer"):
         out.print(f"[bold]{key}[/]: ", end="")
         out.print(str(data[key]), markup=False)
-    _table(("at", "actor", "action", "status", "text"), [
+    print_table(("at", "actor", "action", "status", "text"), [
         (local_minutes(e.at, tz), e.actor, e.action.value,
          f"{e.from_status.value + ' → ' if e.from_status else ''}{e.to_status.value}", event_text(e))
         for e in ticket.events
@@ -189,7 +188,7 @@ def handoffs_list(
         typer.echo(json.dumps(items, ensure_ascii=False))
         return
     columns = ("id", "at", "channel", "customer_id", "step", "status", "text")
-    _table(columns, [tuple(str(h[c]) for c in columns) for h in items], empty="no hand-off requests")
+    print_table(columns, [tuple(str(h[c]) for c in columns) for h in items], empty="no hand-off requests")
 
 
 async def read_handoffs(uow: UnitOfWorkFactory, tz: ZoneInfo, *, include_done: bool,
@@ -202,21 +201,3 @@ async def read_handoffs(uow: UnitOfWorkFactory, tz: ZoneInfo, *, include_done: b
     return [handoff_json(h, tz) for h in found]
 
 
-def _table(columns: Sequence[str], rows: Sequence[Sequence[str]], *, empty: str) -> None:
-    """Rows under their column names. The first column (a number or an instant) is never cut or wrapped:
-    the others wrap (never cut) on a narrow terminal and when the output is piped (80 columns)."""
-    if not rows:
-        typer.echo(empty)
-        return
-    from rich import box
-    from rich.cells import cell_len
-    from rich.table import Table
-
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True)
-    for i, name in enumerate(columns):
-        # A column never gets narrower than its longest word, so a word (a number, a date) is never split.
-        words = [w for r in rows for w in r[i].split()] + name.split()
-        table.add_column(name, no_wrap=i == 0, overflow="fold", min_width=max(map(cell_len, words)))
-    for row in rows:
-        table.add_row(*row)
-    console().print(table)

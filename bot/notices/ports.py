@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from bot.notices.plan import Event, Facts, NewDelivery
+if TYPE_CHECKING:
+    from bot.notices.plan import Event, Facts, NewDelivery
 
 PENDING, SENT, DEAD = "pending", "sent", "dead"
 
@@ -81,6 +82,9 @@ class DeliveryRepository(Protocol):
         """When the earliest pending delivery is due (None when there is none)."""
 
     async def rows(self, state: str | None, limit: int | None) -> list[DeliveryRow]: ...
+
+    async def open_received_before(self, before: datetime) -> list[tuple[str, datetime]]:
+        """(number, received_at) of every open ticket received before ``before`` (the sweep's query)."""
 
     async def retry(self, delivery_id: int, now: datetime) -> bool:
         """A dead delivery pending again, due now, with its attempts reset; False if there is no dead one."""
