@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import BindParameter, bindparam, func, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from bot.notices.plan import Event, Facts, NewDelivery
+from bot.notices.model import Event, Facts, NewDelivery
 from bot.notices.ports import DEAD, PENDING, Delivery, DeliveryRow, Recorded
 from bot.pii import mask_phone
 from storage.models import Base

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from datetime import datetime
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True)
@@ -66,3 +67,51 @@ class Sink(Protocol):
     batch_size: int
 
     async def send(self, batch: Sequence[Outgoing]) -> list[Outcome]: ...
+
+
+# What the fan-out reads and writes (see ``bot.notices.plan``).
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the store knows of an event's ticket and customer (None where the event has none)."""
+
+    number: str = ""
+    voc_type: str = ""
+    intent: str = ""
+    department: str = ""
+    status: str = ""
+    due_at: datetime | None = None
+    due_date_only: bool = True
+    received_at: datetime | None = None
+    assignee: str = ""
+    answer: str = ""
+    customer_id: int | None = None
+    channel: str = ""
+    locale: str = "ko"
+    has_phone: bool = False
+
+
+@dataclass(frozen=True)
+class Event:
+    id: int
+    kind: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class NewDelivery:
+    key: str  # unique: the idempotency key of the send
+    outbox_id: int
+    subscriber: str
+    sink: str
+    kind: str
+    customer_id: int | None
+    target: str  # staff: the department key; customer: "" (the address is the customer's, read at send time)
+    locale: str
+    text: str
+    number: str = ""
+    sms_text: str = ""
+    template_id: str = ""
+    variables: dict[str, str] = field(default_factory=dict)
+    not_before: datetime | None = None

@@ -6,13 +6,13 @@ customer, and the instant. A new subscriber (the Slack alerts, the satisfaction 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime, time
 from typing import Any
 
 from bot.casework.routing import RoutingTable
 from bot.config import Settings
 from bot.conversation.texts import Catalog, english_due, korean_due
+from bot.notices.model import Event, Facts, NewDelivery
 from bot.notices.policy import release_at
 from bot.notices.templates import ALIMTALK_MAX_CHARS, LMS_MAX_BYTES, Templates, render_text
 
@@ -37,51 +37,6 @@ STAFF_EVENTS = frozenset({
     "ticket_opened", "customer_message", "ticket_supplement", "ticket_withdrawn", "handoff", "delivery_dead",
 })
 CHANNEL_REPLY = "channel_reply"  # a chat reply the channel could not send at once: delivered in the chat
-
-
-@dataclass(frozen=True)
-class Facts:
-    """What the store knows of an event's ticket and customer (None where the event has none)."""
-
-    number: str = ""
-    voc_type: str = ""
-    intent: str = ""
-    department: str = ""
-    status: str = ""
-    due_at: datetime | None = None
-    due_date_only: bool = True
-    received_at: datetime | None = None
-    assignee: str = ""
-    answer: str = ""
-    customer_id: int | None = None
-    channel: str = ""
-    locale: str = "ko"
-    has_phone: bool = False
-
-
-@dataclass(frozen=True)
-class Event:
-    id: int
-    kind: str
-    payload: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class NewDelivery:
-    key: str  # unique: the idempotency key of the send
-    outbox_id: int
-    subscriber: str
-    sink: str
-    kind: str
-    customer_id: int | None
-    target: str  # staff: the department key; customer: "" (the address is the customer's, read at send time)
-    locale: str
-    text: str
-    number: str = ""
-    sms_text: str = ""
-    template_id: str = ""
-    variables: dict[str, str] = field(default_factory=dict)
-    not_before: datetime | None = None
 
 
 class NoticePlanner:

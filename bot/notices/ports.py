@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from bot.notices.plan import Event, Facts, NewDelivery
+    from bot.notices.model import Event, Facts, NewDelivery
 
 PENDING, SENT, DEAD = "pending", "sent", "dead"
 
