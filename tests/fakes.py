@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import AsyncIterator, Callable, Collection
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
@@ -14,6 +14,8 @@ from bot.casework.tickets import Status, Ticket
 from bot.conversation.classification import Candidate, Classification, VocType
 from bot.conversation.customers import ConversationState, Customer, Handoff
 from bot.errors import ConcurrentUpdate
+from bot.notices.model import Event, Facts, NewDelivery, Outcome, Outgoing, Sent
+from bot.notices.ports import DEAD, PENDING, Delivery, DeliveryRow, Recorded
 
 KST = ZoneInfo("Asia/Seoul")
 
@@ -28,6 +30,7 @@ class Store:
     outbox: list[dict[str, Any]] = field(default_factory=list)
     inbound: set[tuple[str, str]] = field(default_factory=set)
     handoffs: list[Handoff] = field(default_factory=list)
+    deliveries: list[dict[str, Any]] = field(default_factory=list)
     sequences: dict[int, int] = field(default_factory=dict)
     commits: int = 0
 
@@ -139,6 +142,116 @@ class FakeOutbox(_Repo):
         return self.work.outbox[:limit]
 
 
+class FakeDeliveries(_Repo):
+    """The deliveries port in memory (``storage.deliveries`` on a real database)."""
+
+    async def events(self, limit: int) -> list[tuple[Event, Facts]]:
+        found = []
+        for row in [r for r in self.work.outbox if not r["dispatched"]][:limit]:
+            number = str(row["payload"].get("number", ""))
+            ticket = self.work.tickets.get(number)
+            customer_id = ticket.customer_id if ticket else row["payload"].get("customer_id")
+            customer = self.work.customers.get(int(customer_id)) if customer_id else None
+            facts = Facts(
+                number=number, voc_type=ticket.voc_type.value if ticket else "", intent=ticket.intent if ticket else "",
+                department=ticket.department if ticket else "", status=ticket.status.value if ticket else "",
+                due_at=ticket.due_at if ticket else None, due_date_only=ticket.due_date_only if ticket else True,
+                received_at=ticket.received_at if ticket else None, assignee=ticket.assignee if ticket else "",
+                answer=ticket.answer if ticket else "", customer_id=customer.id if customer else None,
+                channel=customer.channel if customer else "", locale=customer.locale if customer else "ko",
+                has_phone=bool(customer and customer.phone),
+            )
+            found.append((Event(row["id"], row["kind"], dict(row["payload"])), facts))
+        return found
+
+    async def fan_out(self, deliveries: Sequence[NewDelivery], events: Sequence[int], now: datetime) -> None:
+        keys = {d["key"] for d in self.work.deliveries}
+        for d in deliveries:
+            if d.key not in keys:
+                self.work.deliveries.append({
+                    "id": len(self.work.deliveries) + 1, "new": d, "state": PENDING, "attempts": 0, "recorded": 0,
+                    "next_attempt_at": d.not_before or now, "claimed_until": None, "last_error": "", "ref": "",
+                    "sent_at": None, "key": d.key, "created_at": now,
+                })
+        for row in self.work.outbox:
+            if row["id"] in events:
+                row["dispatched"] = True
+
+    async def claim(self, now: datetime, limit: int, lease_until: datetime) -> list[Delivery]:
+        due = [d for d in self.work.deliveries if d["state"] == PENDING and d["next_attempt_at"] <= now
+               and (d["claimed_until"] is None or d["claimed_until"] <= now)][:limit]
+        claimed = []
+        for d in due:
+            d["attempts"] += 1
+            d["claimed_until"] = lease_until
+            new: NewDelivery = d["new"]
+            customer = self.work.customers.get(new.customer_id or 0)
+            to = (customer.phone if customer else "") if new.sink == "sms" else (
+                new.target or (customer.external_id if customer else ""))
+            claimed.append(Delivery(
+                id=d["id"], key=new.key, outbox_id=new.outbox_id, subscriber=new.subscriber, sink=new.sink,
+                kind=new.kind, number=new.number, to=to, locale=new.locale, text=new.text, sms_text=new.sms_text,
+                template_id=new.template_id, variables=new.variables, attempts=d["attempts"],
+                maybe_sent=d["attempts"] - 1 > d["recorded"],
+            ))
+        return claimed
+
+    async def record(self, results: Sequence[Recorded], now: datetime) -> None:
+        by_id = {d["id"]: d for d in self.work.deliveries}
+        for r in results:
+            d = by_id[r.id]
+            if d["state"] != PENDING:
+                continue
+            d.update(state=r.state, last_error=r.error, ref=r.ref, claimed_until=None, recorded=d["attempts"],
+                     sent_at=now if r.state == "sent" else None,
+                     next_attempt_at=r.next_attempt_at or d["next_attempt_at"])
+
+    async def next_due(self) -> datetime | None:
+        due = [d["next_attempt_at"] for d in self.work.deliveries if d["state"] == PENDING]
+        return min(due) if due else None
+
+    async def rows(self, state: str | None, limit: int | None) -> list[DeliveryRow]:
+        return [DeliveryRow(
+            id=d["id"], outbox_id=d["new"].outbox_id, kind=d["new"].kind, number=d["new"].number,
+            subscriber=d["new"].subscriber, sink=d["new"].sink, state=d["state"], attempts=d["attempts"],
+            next_attempt_at=d["next_attempt_at"], last_error=d["last_error"], sent_at=d["sent_at"],
+            created_at=d["created_at"],
+        ) for d in reversed(self.work.deliveries) if state is None or d["state"] == state][:limit]
+
+    async def open_received_before(self, before: datetime) -> list[tuple[str, datetime]]:
+        return sorted((t.number, t.received_at) for t in self.work.tickets.values()
+                      if t.is_open and t.received_at < before)
+
+    async def retry(self, delivery_id: int, now: datetime) -> bool:
+        for d in self.work.deliveries:
+            if d["id"] == delivery_id and d["state"] == DEAD:
+                d.update(state=PENDING, attempts=0, recorded=0, next_attempt_at=now, last_error="")
+                return True
+        return False
+
+
+class RecordingSink:
+    """A sink that records every batch and answers from a script (default: sent)."""
+
+    def __init__(self, name: str, batch_size: int = 100) -> None:
+        self.name, self.batch_size = name, batch_size
+        self.batches: list[list[Outgoing]] = []
+        self.script: list[Callable[[Outgoing], Outcome]] = []
+        self.already: set[str] = set()
+
+    @property
+    def sent(self) -> list[Outgoing]:
+        return [m for batch in self.batches for m in batch]
+
+    async def send(self, batch: Sequence[Outgoing]) -> list[Outcome]:
+        self.batches.append(list(batch))
+        answer = self.script.pop(0) if self.script else (lambda m: Sent(m.key))
+        return [answer(m) for m in batch]
+
+    async def sent_before(self, batch: Sequence[Outgoing]) -> set[str]:
+        return {m.key for m in batch} & self.already
+
+
 class FakeInbound(_Repo):
     async def first_time(self, channel: str, key: str) -> bool:
         if (channel, key) in self.work.inbound:
@@ -161,6 +274,7 @@ class FakeUnitOfWork:
         self.outbox = FakeOutbox(self.work)
         self.inbound = FakeInbound(self.work)
         self.handoffs = FakeHandoffs(self.work)
+        self.deliveries = FakeDeliveries(self.work)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
