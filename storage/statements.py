@@ -13,12 +13,14 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     BindParameter,
     ColumnElement,
     Delete,
     Insert,
     Select,
     Table,
+    TextualSelect,
     Update,
     and_,
     bindparam,
@@ -26,6 +28,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -114,6 +117,7 @@ class Statements:
         self.events_of = select(EVENTS).where(EVENTS.c.ticket_id.in_(bindparam("ids", expanding=True))).order_by(
             EVENTS.c.id)
         self._listings: dict[tuple[bool, ...], Select[Any]] = {}
+        self.ticket_open = _ticket_open() if self.postgresql else None
 
         # outbox
         self.outbox_put = insert(OUTBOX).values(_binds(OUTBOX, "id", "last_error", "delivered_at", "claimed_until")
@@ -186,3 +190,34 @@ class Statements:
             at: BindParameter[datetime] = bindparam("after_at")
             where.append(and_(t.received_at <= at, or_(t.received_at < at, t.id < bindparam("after_id"))))
         return select(TICKETS).where(*where).order_by(t.received_at.desc(), t.id.desc()).limit(bindparam("limit"))
+
+
+def _ticket_open() -> TextualSelect:
+    """PostgreSQL: number, insert and first events of a new ticket in one statement, so the year's
+    sequence row is locked for as few round trips as possible before commit (every other creator waits
+    for it). ``:events`` is a JSON array of ``event_values`` (``at`` as ISO 8601). The number is formatted
+    as ``storage.tickets.ticket_number`` does (a test holds them together)."""
+    columns = [c for c in TICKETS.c if c.name not in ("id", "number")]
+    n = "sequence.last_value::text"
+    sql = f"""
+        WITH sequence AS (
+            INSERT INTO ticket_sequences (year, last_value) VALUES (:year, 1)
+            ON CONFLICT (year) DO UPDATE SET last_value = ticket_sequences.last_value + 1
+            RETURNING last_value
+        ), ticket AS (
+            INSERT INTO tickets (number, {", ".join(c.name for c in columns)})
+            SELECT 'VOC-' || :year || '-' || lpad({n}, greatest(6, length({n})), '0'),
+                   {", ".join(":" + c.name for c in columns)}
+            FROM sequence
+            RETURNING id, number
+        ), events AS (
+            INSERT INTO ticket_events (ticket_id, at, actor, action, from_status, to_status, reason, data)
+            SELECT ticket.id, (e.value ->> 'at')::timestamptz, e.value ->> 'actor', e.value ->> 'action',
+                   e.value ->> 'from_status', e.value ->> 'to_status', e.value ->> 'reason', e.value -> 'data'
+            FROM ticket, json_array_elements(CAST(:events AS json)) WITH ORDINALITY AS e(value, n)
+            ORDER BY e.n
+        )
+        SELECT id, number FROM ticket
+    """
+    binds = [bindparam(c.name, type_=c.type) for c in columns] + [bindparam("events", type_=JSON())]
+    return text(sql).bindparams(*binds).columns(TICKETS.c.id, TICKETS.c.number)

@@ -32,19 +32,25 @@ class SqlTicketRepository:
         self._work, self._sql = work, work.sql
 
     async def add(self, ticket: Ticket) -> Ticket:
-        """Insert ``ticket``, numbering it from ``ticket_sequences`` in this transaction. The number is
-        taken first only because the ticket row needs it: the year row's lock (PostgreSQL) or the write
-        lock (SQLite) serialises concurrent creators until they commit, so numbers are unique, gapless
-        among committed tickets and never handed out twice. Callers should add the ticket as late in
-        their transaction as they can, since every other creator waits for that commit."""
+        """Insert ``ticket`` and its pending events, numbering it from ``ticket_sequences`` in this
+        transaction: the year row's lock (PostgreSQL) or the write lock (SQLite) serialises concurrent
+        creators until they commit, so numbers are unique, gapless among committed tickets and never handed
+        out twice. On PostgreSQL that lock is the one place where turns wait for each other, so the number,
+        the ticket and its events are one statement there, and callers should add the ticket as late in
+        their transaction as they can."""
         if ticket.id is not None:
             raise ValueError(f"ticket {ticket.number} is already stored")
-        year = ticket.received_at.astimezone(NUMBER_TZ).year
+        year, now = ticket.received_at.astimezone(NUMBER_TZ).year, self._work.clock.now()
+        values = ticket_values(ticket) | {"year": year, "version": 0, "created_at": now, "updated_at": now}
+        if self._sql.ticket_open is not None:  # PostgreSQL: all in one statement
+            events = [event_values(None, e) | {"at": e.at.isoformat()} for e in ticket.new_events]
+            row = (await self._work.execute(self._sql.ticket_open, values | {"events": events})).one()
+            ticket.id, ticket.number = row.id, row.number
+            ticket.new_events.clear()
+            return ticket
         n = (await self._work.execute(self._sql.ticket_number, {"year": year})).scalar_one()
-        number, now = ticket_number(year, n), self._work.clock.now()
-        values = ticket_values(ticket) | {"number": number, "year": year, "version": 0, "created_at": now,
-                                          "updated_at": now}
-        ticket.id = (await self._work.execute(self._sql.ticket_insert, values)).scalar_one()
+        number = ticket_number(year, n)
+        ticket.id = (await self._work.execute(self._sql.ticket_insert, values | {"number": number})).scalar_one()
         ticket.number = number
         await self._append_events(ticket)
         return ticket

@@ -14,7 +14,7 @@ import asyncpg
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import event, func, select, text
+from sqlalchemy import event, func, insert, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import StatementError
 
@@ -24,8 +24,9 @@ from bot.clock import FixedClock
 from bot.conversation.classification import VocType
 from bot.conversation.customers import ConversationState, Handoff
 from storage.migrate import current_revision, head, upgrade
-from storage.models import Base, DepartmentRow, TicketEventRow
+from storage.models import Base, DepartmentRow, TicketEventRow, TicketSequenceRow
 from storage.repositories import ConversationChanged
+from storage.tickets import ticket_number
 from storage.uow import Database, SqlUnitOfWork
 
 KST = ZoneInfo("Asia/Seoul")
@@ -472,3 +473,13 @@ async def test_a_connection_dropped_while_idle_is_replaced_before_use(database: 
     async with database.uow() as uow:
         assert await uow.inbound.first_time("telegram", "2")
         await uow.commit()
+
+
+async def test_numbers_past_a_million_are_formatted_alike_on_both_databases(database: Database) -> None:
+    """PostgreSQL formats the number in SQL (one statement opens a ticket); it must match ticket_number."""
+    async with database.uow() as uow:
+        await uow.work.connection.execute(insert(TicketSequenceRow.__table__).values(year=2026, last_value=999_998))
+        await uow.commit()
+    numbers = [await open_ticket(database.uow) for _ in range(2)]
+    assert numbers == [ticket_number(2026, 999_999), ticket_number(2026, 1_000_000)] == [
+        "VOC-2026-999999", "VOC-2026-1000000"]
