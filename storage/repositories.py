@@ -21,7 +21,7 @@ from bot.clock import Clock
 from bot.conversation.customers import ConversationState, Customer, Handoff
 from bot.errors import ConcurrentUpdate
 from storage.models import customer_from_row, handoff_from_row, handoff_values, outbox_item
-from storage.statements import CUSTOMER_FIELDS, STATE, STATE_PREFIX, Statements
+from storage.statements import CUSTOMER_FIELDS, OPEN_TICKETS, STATE, STATE_PREFIX, Statements
 
 
 class ConversationChanged(ConcurrentUpdate):
@@ -48,6 +48,7 @@ class Work:
     customers: dict[int, tuple[Any, ...]] = field(default_factory=dict)
     conversations: dict[int, tuple[str, str, datetime | None] | None] = field(default_factory=dict)
     prefetched: dict[int, ConversationState | None] = field(default_factory=dict)
+    no_open_tickets: set[int] = field(default_factory=set)  # customers read with no open ticket, none added
     outbox_written: bool = False  # the commit wakes the dispatchers
 
     async def execute(self, statement: Any, params: Any = None) -> Any:
@@ -69,6 +70,8 @@ class SqlCustomerRepository:
         })).one()
         step, data, updated_at = (getattr(row, STATE_PREFIX + name) for name in STATE)
         self._work.prefetched[row.id] = None if step is None else ConversationState(step, dict(data), updated_at)
+        if not getattr(row, OPEN_TICKETS):
+            self._work.no_open_tickets.add(row.id)
         return self._remember(customer_from_row(row))
 
     async def get(self, customer_id: int) -> Customer | None:

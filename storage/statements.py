@@ -25,6 +25,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     delete,
+    func,
     literal_column,
     or_,
     select,
@@ -50,6 +51,7 @@ OPEN_STATUSES = sorted(s.value for s in OPEN)
 CUSTOMER_FIELDS = ("display_name", "locale", "consent_at", "consent_version", "phone")
 STATE = ("step", "data", "updated_at")
 STATE_PREFIX = "conversation_"
+OPEN_TICKETS = "open_tickets"  # read with the customer: a customer with none needs no listing query
 
 
 def _binds(table: Table, *skip: str) -> dict[str, Any]:
@@ -77,10 +79,13 @@ class Statements:
             for name in STATE
         ]
         new_customer = insert(CUSTOMERS).values(_binds(CUSTOMERS, "id"))
+        open_tickets = select(func.count()).select_from(TICKETS).where(
+            TICKETS.c.customer_id == upserted, TICKETS.c.status.in_(OPEN_STATUSES),
+        ).scalar_subquery().label(OPEN_TICKETS)
         self.customer_upsert = new_customer.on_conflict_do_update(
             index_elements=[CUSTOMERS.c.channel, CUSTOMERS.c.external_id],
             set_={"channel": new_customer.excluded.channel},  # a write that changes nothing, but returns the row
-        ).returning(*CUSTOMERS.c, *state)
+        ).returning(*CUSTOMERS.c, *state, open_tickets)
         self.customer = select(CUSTOMERS).where(CUSTOMERS.c.id == bindparam("b_id"))
         self.customer_update: Update = update(CUSTOMERS).where(CUSTOMERS.c.id == bindparam("b_id")).values(
             {name: bindparam(name) for name in CUSTOMER_FIELDS})

@@ -40,6 +40,7 @@ class SqlTicketRepository:
         their transaction as they can."""
         if ticket.id is not None:
             raise ValueError(f"ticket {ticket.number} is already stored")
+        self._work.no_open_tickets.discard(ticket.customer_id)
         year, now = ticket.received_at.astimezone(NUMBER_TZ).year, self._work.clock.now()
         values = ticket_values(ticket) | {"year": year, "version": 0, "created_at": now, "updated_at": now}
         if self._sql.ticket_open is not None:  # PostgreSQL: all in one statement
@@ -58,6 +59,7 @@ class SqlTicketRepository:
     async def save(self, ticket: Ticket) -> None:
         if ticket.id is None:
             raise ValueError("save() needs a stored ticket; use add() for a new one")
+        self._work.no_open_tickets.discard(ticket.customer_id)
         values = ticket_values(ticket) | {"version": ticket.version + 1, "updated_at": self._work.clock.now(),
                                           "b_id": ticket.id, "b_version": ticket.version}
         found = (await self._work.execute(self._sql.ticket_update, values)).scalar_one_or_none()
@@ -79,6 +81,8 @@ class SqlTicketRepository:
     ) -> builtins.list[Ticket]:
         """Tickets newest first, events included; ``limit=None``: all of them (``stream`` keeps memory
         bounded instead)."""
+        if open_only and customer_id in self._work.no_open_tickets and not (status or department or channel):
+            return []  # the customer's read in this unit of work found none, and none was added since
         chunk = DEFAULT_CHUNK if limit is None else max(1, min(limit, DEFAULT_CHUNK))
         return [t async for t in self.stream(
             status=status, customer_id=customer_id, open_only=open_only, department=department,

@@ -84,12 +84,13 @@ class Dialogue:
             assert customer.id is not None
             state = await uow.conversations.load(customer.id) or ConversationState()
             turn = _Turn(self.deps, uow, customer, state, self.deps.clock.now())
-            replies = await turn.run(msg)
+            await turn.run(msg)
             state.updated_at = turn.now
             await uow.conversations.save(customer.id, state)
             await uow.customers.save(customer)
+            await turn.number_new_tickets()
             await uow.commit()
-        return replies
+        return turn.replies
 
 
 class _Turn:
@@ -98,6 +99,7 @@ class _Turn:
         self.deps, self.uow, self.customer, self.state, self.now = deps, uow, customer, state, now
         self.settings = deps.settings
         self.replies: list[Reply] = []
+        self.new_tickets: list[tuple[Ticket, Route, int]] = []
         self.pii_found: frozenset[Kind] = frozenset()
         self._classified: dict[str, Classification] = {}
 
@@ -538,14 +540,9 @@ class _Turn:
             contact_phone=self.customer.phone,
             confidence=found.confidence if found.intent == route.intent else 0.0,
         )
-        ticket = await self.uow.tickets.add(ticket)
-        await self.uow.outbox.put("ticket_opened", {
-            "number": ticket.number, "department": route.department, "due_at": ticket.due_at.isoformat(),
-        }, dedupe_key=f"opened:{ticket.number}")
+        self.new_tickets.append((ticket, route, len(self.replies)))  # numbered at the end of the turn
         queued = self.state.data.get("queued")
         self.reset()
-        self.say("opened", number=ticket.number, voc_type=self._type_label(route.voc_type),
-                 label=self._label(route), department=self._department(route.department), due=self._due(ticket))
         remedy = f"remedy.{route.intent}"
         if self.deps.texts.has(remedy):
             self.say(remedy)
@@ -555,6 +552,20 @@ class _Turn:
             self.offer()
         else:
             self.state.data.pop("_contact_skipped", None)
+
+    async def number_new_tickets(self) -> None:
+        """Store the tickets this turn opened, as its last writes: the year's ticket number stays locked from
+        its allocation until the commit, so other turns wait on it as briefly as possible. Each "opened"
+        reply goes where the ticket was opened in the conversation."""
+        for ticket, route, _ in self.new_tickets:
+            await self.uow.tickets.add(ticket)
+            await self.uow.outbox.put("ticket_opened", {
+                "number": ticket.number, "department": route.department, "due_at": ticket.due_at.isoformat(),
+            }, dedupe_key=f"opened:{ticket.number}")
+        for ticket, route, at in reversed(self.new_tickets):  # from the end, so the positions hold
+            self.replies.insert(at, Reply(self.t(
+                "opened", number=ticket.number, voc_type=self._type_label(route.voc_type), label=self._label(route),
+                department=self._department(route.department), due=self._due(ticket))))
 
     async def append(self, number: str, typed: str) -> None:
         """Add the draft to an open ticket; on a ticket waiting for a supplement it *is* the supplement,
