@@ -24,7 +24,7 @@ from bot.conversation.classification import Candidate, Classification, Classifie
 from bot.conversation.customers import ConversationState, Customer, Handoff
 from bot.conversation.messages import Choice, Inbound, Reply, clean_text
 from bot.conversation.texts import Catalog, builtin, english_due, guess_locale, korean_due
-from bot.errors import ConcurrentUpdate
+from bot.errors import ConcurrentUpdate, DatabaseBusy
 from bot.pii import Kind, normalize_mobile, redact
 from bot.ports import UnitOfWork, UnitOfWorkFactory
 
@@ -72,6 +72,10 @@ class Dialogue:
             except ConcurrentUpdate:
                 if attempt == attempts:
                     raise
+            except DatabaseBusy:
+                # Nothing of this turn was stored (not even its message key): the customer may simply resend.
+                locale = msg.locale if msg.locale in ("ko", "en") else guess_locale(msg.text) or "ko"
+                return [Reply(self.deps.texts.text(locale, "busy"))]
         raise AssertionError("unreachable")
 
     async def _turn(self, msg: Inbound) -> list[Reply]:

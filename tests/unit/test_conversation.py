@@ -345,3 +345,23 @@ def test_an_admin_override_replaces_a_sentence_and_a_typo_names_the_key(tmp_path
     with pytest.raises(ConfigError, match="placeholders"):
         Catalog.load(tmp_path)
 
+
+
+async def test_a_busy_database_gets_a_clear_retry_message_and_stores_nothing(store: Store, clock: FixedClock) -> None:
+    from bot.errors import DatabaseBusy
+
+    class Busy:
+        async def __aenter__(self) -> None:
+            raise DatabaseBusy(10.0)
+
+        async def __aexit__(self, *exc: object) -> None:
+            return None
+
+    settings = load_config(ROOT / "config.toml", {}).settings
+    busy = Dialogue(DialogueDeps(
+        uow=Busy, classifier=ScriptedClassifier(TABLE, classification("out_of_scope", None, 0.3)),  # type: ignore[arg-type]
+        routing=RoutingTable.from_settings(settings), calendar=WorkCalendar.build(settings.calendar.windows()),
+        clock=clock, settings=settings,
+    ))
+    (reply,) = await busy.handle(Inbound("test", "u1", text="The clerk was rude"))
+    assert "send it again" in reply.text and not store.customers
