@@ -49,15 +49,20 @@ def build_calendar(settings: Settings) -> WorkCalendar:
 
 async def open_database(config: AppConfig, *, clock: Clock | None = None, migrate: bool = True) -> Database:
     """The database of ``config``, migrated to the newest schema, with departments synced from config."""
+    from storage.migrate import is_current
     from storage.uow import Database
 
-    if migrate:
-        from storage.migrate import upgrade
-
-        await upgrade(config.database_url)
     database = Database.from_url(config.database_url, clock=clock, pool_size=config.settings.database.pool_size,
                                  acquire_timeout=config.settings.database.acquire_timeout)
-    await database.sync_departments(config.settings.departments)
+    try:
+        if migrate and not await is_current(database.engine):  # Alembic loads only when there is work for it
+            from storage.migrate import upgrade
+
+            await upgrade(config.database_url)
+        await database.sync_departments(config.settings.departments)
+    except BaseException:
+        await database.close()
+        raise
     return database
 
 

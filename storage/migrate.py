@@ -7,20 +7,46 @@ inside the installed package.
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy.engine import Connection
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from storage.db import normalize_url, run_sync_once
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from sqlalchemy.engine import Connection
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+_SCRIPT = re.compile(r"^(\d{4})_\w+\.py$")
+
+
+def newest_script() -> str:
+    """The newest revision, read from the scripts' file names (``NNNN_what.py``, revision ``NNNN``) without
+    loading Alembic: commands that only read the database check it against the database cheaply."""
+    found = [m.group(1) for p in (MIGRATIONS / "versions").iterdir() if (m := _SCRIPT.match(p.name))]
+    if not found:
+        raise RuntimeError(f"no migrations found in {MIGRATIONS}")
+    return max(found)
+
+
+async def is_current(engine: AsyncEngine) -> bool:
+    """True when the database behind ``engine`` is at the newest revision (one query, no Alembic)."""
+    try:
+        async with engine.connect() as connection:
+            found = (await connection.execute(text("SELECT version_num FROM alembic_version"))).scalars().all()
+    except DBAPIError:  # no alembic_version table: a new database
+        return False
+    return found == [newest_script()]
 
 
 def alembic_config(url: str) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("path_separator", "os")
@@ -30,7 +56,9 @@ def alembic_config(url: str) -> Config:
 
 
 def head() -> str:
-    """The newest revision the installed scripts know."""
+    """The newest revision the installed scripts know (by Alembic)."""
+    from alembic.script import ScriptDirectory
+
     revision = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
     if revision is None:
         raise RuntimeError(f"no migrations found in {MIGRATIONS}")
@@ -39,6 +67,8 @@ def head() -> str:
 
 async def upgrade(url: str, revision: str = "head") -> None:
     """Migrate the database at ``url`` to ``revision``, all in one transaction."""
+    from alembic import command
+
     config = alembic_config(url)
 
     def run(connection: Connection) -> None:
@@ -50,6 +80,8 @@ async def upgrade(url: str, revision: str = "head") -> None:
 
 async def current_revision(url: str) -> str | None:
     """The revision the database at ``url`` is at (None: never migrated)."""
+    from alembic.runtime.migration import MigrationContext
+
     return await run_sync_once(url, lambda sync: MigrationContext.configure(sync).get_current_revision())
 
 
