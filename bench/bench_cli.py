@@ -16,13 +16,12 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_load import DEFAULT_PG_URL, fill, open_database, pg_reachable, postgres_url  # noqa: E402
+from bench_load import DEFAULT_PG_URL, fill, open_database, pg_reachable, postgres_url
 
-from bot.config import load_config  # noqa: E402
+from bot.config import load_config
 
 ROOT = Path(__file__).resolve().parents[1]
 VOCDESK = Path(sys.executable).with_name("vocdesk")
