@@ -140,7 +140,7 @@ def model_predictor(group_of: Mapping[str, str]) -> Predictor:
 
     def predict(train_texts: Sequence[str], train_labels: Sequence[str], test: Sequence[str]) -> list[str]:
         model = train(train_texts, train_labels, group_of, morphology=morphology)
-        scorer = model.morphology(memo=morphology.memo)
+        scorer = model.morphology(memo=morphology.memo, tail_memo=morphology.tail_memo)
         return [model.labels[int(model.probabilities(tokens(normalize(t), scorer)).argmax())] for t in test]
 
     return predict

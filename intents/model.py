@@ -1,4 +1,4 @@
-"""The trained model: TF-IDF over morphemes, character n-grams and cues; calibrated linear SVMs.
+"""The trained model: TF-IDF over morphemes, character n-grams, cues and form; calibrated linear SVMs.
 
 Two SVMs share the features: one over intents, one over groups (the VOC type of a VOC intent,
 or the dialogue intent itself). An intent's probability is its group's probability times its
@@ -23,20 +23,24 @@ from numpy.typing import NDArray
 
 from bot.classification import VocType
 from intents.cues import cue_tokens
-from intents.features import Morphology, char_ngrams, normalize
+from intents.features import Morphology, char_ngrams, final_key, has_content, normalize
+from intents.form import form_tokens
 
-BLOCK_WEIGHTS = (1.0, 1.0, 0.5)  # morphemes, character n-grams, cues
+BLOCK_WEIGHTS = (1.0, 1.0, 0.5, 0.6)  # morphemes, character n-grams, cues, form
 INTENT_C, GROUP_C = 0.5, 1.0
 MAX_CALIBRATION_FOLDS = 5
 _WEIGHTS = np.asarray(BLOCK_WEIGHTS)
 
 Floats = NDArray[np.float64]
 Progress = Callable[[int, int], None]
-Tokens = tuple[list[str], list[str], list[str]]
+Tokens = tuple[list[str], list[str], list[str], list[str]]
 
 
 def tokens(normalized: str, morphology: Morphology) -> Tokens:
-    return morphology.morphemes(normalized), char_ngrams(normalized), cue_tokens(normalized)
+    morphemes = morphology.morphemes(normalized)
+    key = final_key(normalized)
+    form = form_tokens(normalized, morphology.tail(key) if key else "", has_content(morphemes))
+    return morphemes, char_ngrams(normalized), cue_tokens(normalized), form
 
 
 @dataclass
@@ -52,9 +56,12 @@ class LinearModel:
     platt_b: Floats
     lexicon: dict[str, tuple[str, ...]]
     block_ends: NDArray[np.intp]  # where each block's features end
+    tails: dict[str, str]  # the ending of every lexicon word (form.tail_of)
 
-    def morphology(self, memo: dict[str, tuple[str, ...]] | None = None) -> Morphology:
-        return Morphology(self.lexicon, memo=memo)
+    def morphology(
+        self, memo: dict[str, tuple[str, ...]] | None = None, tail_memo: dict[str, str] | None = None,
+    ) -> Morphology:
+        return Morphology(self.lexicon, memo=memo, tails=self.tails, tail_memo=tail_memo)
 
     def feature_ids(self, features: Tokens) -> list[int]:
         """The known features of a text's tokens, as indices (one per occurrence)."""
@@ -113,7 +120,8 @@ def train(
         lexicon.update(shared.lexicon_for([text]))
         if progress and (done % 50 == 0 or done == len(normalized)):
             progress(done, len(normalized))
-    scorer = Morphology(lexicon)
+    tails = {key: shared.tail(key) for key in lexicon}
+    scorer = Morphology(lexicon, tails=tails)
     docs = [tokens(n, scorer) for n in normalized]
     vectorizers = [TfidfVectorizer(analyzer=_identity, sublinear_tf=True) for _ in BLOCK_WEIGHTS]
     weighted = zip(vectorizers, BLOCK_WEIGHTS, strict=True)
@@ -136,6 +144,7 @@ def train(
         platt_b=np.concatenate([intent_cols[3], group_cols[3]]),
         lexicon=lexicon,
         block_ends=np.asarray(offsets[1:], dtype=np.intp),
+        tails=tails,
     )
     _check_agreement(model, intent_clf, group_clf, x[:20], docs[:20])
     return model
