@@ -24,10 +24,11 @@ from intents.form import CONTENT_TAGS, tail_of
 HEAD, TAIL = 240, 80
 NEW_WORDS = 6
 LONGEST_WORD = 24  # Kiwi sees at most this much of one eojeol (its time grows with the length)
-# content morphemes, interjections, foreign words, symbols (ㅠㅠ) and sentence endings (-나요, -네요)
+# content morphemes, interjections, foreign words, symbols (ㅠㅠ), sentence endings (-나요, -네요),
+# connective endings (-는지, -라고), past tense (-었-) and the main particles (은/는, 을/를, 에/에서)
 KEEP_TAGS = frozenset({
     "NNG", "NNP", "NNB", "NR", "NP", "VV", "VA", "VX", "VCN", "MM", "MAG", "MAJ", "IC", "XR", "XPN",
-    "SL", "SH", "SW", "EF",
+    "SL", "SH", "SW", "EF", "EC", "EP", "JX", "JKB", "JKO", "JKS",
 })
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ud800-\udfff\ufeff\ufff0-\uffff]+")
@@ -54,14 +55,23 @@ def _jamo_back() -> dict[int, str]:
 
 
 _JAMO_BACK = _jamo_back()
+_CONJOINING = re.compile("[\u1100-\u11ff]+")
+
+
+def _jamo_run(found: re.Match[str]) -> str:
+    return found.group().translate(_JAMO_BACK)
 
 
 def normalize(text: str) -> str:
     """NFKC, lower case, no control characters, one space between words, digits as 0, <= HEAD+TAIL."""
     if len(text) > 4 * (HEAD + TAIL):
         text = text[: 4 * HEAD] + " " + text[-4 * TAIL :]
-    text = unicodedata.normalize("NFKC", text).lower().translate(_JAMO_BACK)
-    text = _MENTION.sub("@user", _URL.sub(" url ", text))
+    text = unicodedata.normalize("NFKC", text).lower()
+    text = _CONJOINING.sub(_jamo_run, text)
+    if "://" in text or "www." in text:
+        text = _URL.sub(" url ", text)
+    if "@" in text:
+        text = _MENTION.sub("@user", text)
     text = " ".join(_CONTROL.sub(" ", text).split())
     if len(text) > HEAD + TAIL:
         text = text[:HEAD] + " " + text[-TAIL:]

@@ -22,25 +22,25 @@ import numpy as np
 from numpy.typing import NDArray
 
 from bot.classification import VocType
-from intents.cues import cue_tokens
+from intents.cues import cue_tokens, word_pairs
 from intents.features import Morphology, char_ngrams, final_key, has_content, normalize
 from intents.form import form_tokens
 
-BLOCK_WEIGHTS = (1.0, 1.0, 0.5, 0.6)  # morphemes, character n-grams, cues, form
+BLOCK_WEIGHTS = (1.0, 1.0, 0.3, 0.3, 0.5)  # morphemes, character n-grams, cues, form, English word pairs
 INTENT_C, GROUP_C = 0.5, 1.0
 MAX_CALIBRATION_FOLDS = 5
 _WEIGHTS = np.asarray(BLOCK_WEIGHTS)
 
 Floats = NDArray[np.float64]
 Progress = Callable[[int, int], None]
-Tokens = tuple[list[str], list[str], list[str], list[str]]
+Tokens = tuple[list[str], list[str], list[str], list[str], list[str]]
 
 
 def tokens(normalized: str, morphology: Morphology) -> Tokens:
     morphemes = morphology.morphemes(normalized)
     key = final_key(normalized)
     form = form_tokens(normalized, morphology.tail(key) if key else "", has_content(morphemes))
-    return morphemes, char_ngrams(normalized), cue_tokens(normalized), form
+    return morphemes, char_ngrams(normalized), cue_tokens(normalized), form, word_pairs(normalized)
 
 
 @dataclass

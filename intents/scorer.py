@@ -1,7 +1,7 @@
 """Scoring one message fast: every word's feature indices are worked out once and remembered.
 
 A message is the sum of its words' features (character n-grams and morphemes are per word) plus
-its cues and form, so the scorer keeps, per word, the indices of its known features. The result is
+its cues, form and English word pairs, so the scorer keeps, per word, the indices of its known features. The result is
 the same as ``LinearModel.probabilities`` on the message's tokens, including the limit on how many
 words outside the lexicon go to Kiwi (``features.NEW_WORDS``) and the last Korean word, which
 always does.
@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import repeat
 
-from intents.cues import cue_tokens
+from intents.cues import cue_tokens, word_pairs
 from intents.features import Morphology, char_ngrams, has_content, last_hangul, word_key
 from intents.form import form_tokens
 from intents.model import Floats, LinearModel
@@ -33,7 +33,7 @@ class Scorer:
         self.model = model
         self.morphology = morphology or model.morphology()
         self._words: dict[str, _Word] = {}
-        self._morph_vocab, self._char_vocab, self._cue_vocab, self._form_vocab = model.vocabs
+        self._morph_vocab, self._char_vocab, self._cue_vocab, self._form_vocab, self._pair_vocab = model.vocabs
 
     def probabilities(self, normalized: str) -> Floats:
         ids: list[int] = []
@@ -57,6 +57,7 @@ class Scorer:
         tail = self.morphology.tail(word_key(texts[last])) if last >= 0 else ""
         ids += self._known(self._cue_vocab, cue_tokens(normalized))
         ids += self._known(self._form_vocab, form_tokens(normalized, tail, content))
+        ids += self._known(self._pair_vocab, word_pairs(normalized))
         return self.model.probabilities_of_ids(ids)
 
     def _learn(self, text: str) -> _Word:
