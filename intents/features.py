@@ -37,7 +37,7 @@ _DIGIT = re.compile(r"\d")
 _EDGE = re.compile(r"^\W+|\W+$")
 _HANGUL = re.compile(r"[가-힣]")
 _ASCII_WORD = re.compile(r"[a-z]+")
-_URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+_URL = re.compile(r"(?:https?://|www\.)\S+?(?=[.,!?;:)\]]*(?:\s|$))", re.IGNORECASE)
 _MENTION = re.compile(r"(?<![\w@])@\w+")
 
 Lexicon = Mapping[str, tuple[str, ...]]

@@ -108,7 +108,6 @@ def train(
 ) -> LinearModel:
     """Fit on ``texts`` labelled with intents; ``group_of`` maps an intent to its group."""
     from scipy import sparse
-    from sklearn.feature_extraction.text import TfidfVectorizer
 
     if len(set(labels)) < 2:
         raise ValueError("training needs examples of at least two intents")
@@ -123,21 +122,20 @@ def train(
     tails = {key: shared.tail(key) for key in lexicon}
     scorer = Morphology(lexicon, tails=tails)
     docs = [tokens(n, scorer) for n in normalized]
-    vectorizers = [TfidfVectorizer(analyzer=_identity, sublinear_tf=True) for _ in BLOCK_WEIGHTS]
-    weighted = zip(vectorizers, BLOCK_WEIGHTS, strict=True)
-    x = sparse.hstack([w * v.fit_transform([d[b] for d in docs]) for b, (v, w) in enumerate(weighted)]).tocsr()
+    blocks = [_tfidf([d[b] for d in docs]) for b in range(len(BLOCK_WEIGHTS))]
+    x = sparse.hstack([w * m for (m, _, _), w in zip(blocks, BLOCK_WEIGHTS, strict=True)]).tocsr()
     grouped = [group_of[y] for y in labels]
     intent_clf, intent_cols = _fit(x, list(labels), INTENT_C)
     group_clf, group_cols = _fit(x, grouped, GROUP_C)
-    offsets = np.cumsum([0, *(len(v.vocabulary_) for v in vectorizers)])
+    offsets = np.cumsum([0, *(len(vocab) for _, vocab, _ in blocks)])
     starts = offsets[:-1]
     group_names = [str(g) for g in group_clf.classes_]
     model = LinearModel(
         labels=tuple(str(c) for c in intent_clf.classes_),
         groups=tuple(str(c) for c in group_clf.classes_),
         group_of=np.array([group_names.index(group_of[str(c)]) for c in intent_clf.classes_], dtype=np.intp),
-        vocabs=tuple(_shifted(v.vocabulary_, int(off)) for v, off in zip(vectorizers, starts, strict=True)),
-        idf=np.concatenate([v.idf_ for v in vectorizers]).astype(np.float64),
+        vocabs=tuple(_shifted(vocab, int(off)) for (_, vocab, _), off in zip(blocks, starts, strict=True)),
+        idf=np.concatenate([idf for _, _, idf in blocks]).astype(np.float64),
         weights=np.ascontiguousarray(np.hstack([intent_cols[0], group_cols[0]]), dtype=np.float32),
         intercept=np.concatenate([intent_cols[1], group_cols[1]]),
         platt_a=np.concatenate([intent_cols[2], group_cols[2]]),
@@ -148,6 +146,18 @@ def train(
     )
     _check_agreement(model, intent_clf, group_clf, x[:20], docs[:20])
     return model
+
+
+def _tfidf(docs: list[list[str]]) -> tuple[Any, dict[str, int], Floats]:
+    """Sublinear TF-IDF of one block: (matrix, vocabulary, idf); a block no document uses has no columns."""
+    from scipy import sparse
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    if not any(docs):  # e.g. English word pairs when no example has two English words
+        return sparse.csr_matrix((len(docs), 0)), {}, np.empty(0)
+    vectorizer = TfidfVectorizer(analyzer=_identity, sublinear_tf=True)
+    matrix = vectorizer.fit_transform(docs)
+    return matrix, dict(vectorizer.vocabulary_), np.asarray(vectorizer.idf_, dtype=np.float64)
 
 
 def _fit(x: Any, y: list[str], c: float) -> tuple[Any, tuple[Floats, Floats, Floats, Floats]]:
