@@ -46,6 +46,7 @@ from intents.metrics import NONE, report  # noqa: E402
 
 HELDOUT = ROOT / "tests" / "data" / "heldout.tsv"
 REALWORLD = ROOT / "tests" / "data" / "realworld.tsv"
+DEV = ROOT / "bench" / "data" / "registers_dev.tsv"  # written with the issue-14 examples: used for tuning
 VOC_LABELS = ("inquiry", "complaint", "suggestion", "praise")
 RESULTS = ROOT / "bench" / "results" / "classifier.json"
 
@@ -263,6 +264,7 @@ def main() -> None:
                   f"baseline {base_heldout['macro_f1']:.4f};  intents: ours {heldout['intents']['macro_f1']:.4f}")
 
         realworld = realworld_scores(classifier)
+        dev = realworld_scores(classifier, DEV, "register dev (tuning set)")
 
         for text in messages(2_000, seed=1):  # warm-up: code paths, caches, the word memory
             classifier.classify(text)
@@ -303,7 +305,7 @@ def main() -> None:
         "data": {"intents": len(set(labels)), "examples": len(texts)},
         "cv": {"folds": 5, "ours": _brief(ours), "baseline_word_tfidf_logreg": _brief(base), "ours_s": cv_seconds},
         "heldout": {"ours": _brief(heldout), "baseline_word_tfidf_logreg": _brief(base_heldout)},
-        "realworld": realworld,
+        "realworld": realworld, "register_dev": dev,
         "latency_warm": warm, "latency_by_language_10_500_chars": per_language, "latency_no_word_remembered": cold,
         "load": {**probe, "model_file_mb": model_file / 2**20}, "training_s": train_seconds,
         "environment": {"python": platform.python_version(), "machine": platform.machine(), "cpu": _cpu(),
@@ -314,12 +316,15 @@ def main() -> None:
     print(f"wrote {RESULTS.relative_to(ROOT)}")
 
 
-def realworld_scores(classifier: IntentClassifier) -> dict[str, Any] | None:
-    """Macro-F1 over the VOC types, overall, per language and per class, on tests/data/realworld.tsv."""
-    if not REALWORLD.exists():
-        print(f"real-world register set: {REALWORLD.relative_to(ROOT)} not found, skipped")
+def realworld_scores(
+    classifier: IntentClassifier, path: Path = REALWORLD, name: str = "real-world",
+) -> dict[str, Any] | None:
+    """Macro-F1 over the VOC types, overall, per language and per class, on a file with a lang column
+    (tests/data/realworld.tsv); only figures are printed, never the file's lines."""
+    if not path.exists():
+        print(f"{name} set: {path.relative_to(ROOT)} not found, skipped")
         return None
-    rows = list(csv.DictReader(io.StringIO(REALWORLD.read_text(encoding="utf-8")), delimiter="\t"))
+    rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8")), delimiter="\t"))
     predicted = [found.voc_type.value if (found := classifier.classify(r["text"])).voc_type else NONE for r in rows]
     scores: dict[str, Any] = {}
     for lang in ("all", *sorted({r.get("lang") or "?" for r in rows})):
@@ -328,7 +333,7 @@ def realworld_scores(classifier: IntentClassifier) -> dict[str, Any] | None:
         scores[lang] = {"n": result["n"], "accuracy": result["accuracy"], "macro_f1": result["macro_f1"],
                         "f1": {k: v["f1"] for k, v in result["per_class"].items() if k in VOC_LABELS}}
         per_class = "  ".join(f"{k} {v:.3f}" for k, v in scores[lang]["f1"].items())
-        print(f"real-world ({lang}, {result['n']} rows) macro-F1 {result['macro_f1']:.4f}  F1: {per_class}")
+        print(f"{name} ({lang}, {result['n']} rows) macro-F1 {result['macro_f1']:.4f}  F1: {per_class}")
     return scores
 
 

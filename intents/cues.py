@@ -45,6 +45,12 @@ CUES: dict[str, tuple[str, ...]] = {
     "damage": (r"\b(?:damages?|loss|losses|compensat\w*|reimburs\w*|refund\w*|overcharg\w*|penalt\w*|"
                r"interest|payout|difference)\b", r"\bcharged twice\b", r"\bdouble charg", r"\blost money\b"),
     "disclose": (r"\b(?:disclos\w*|records?|statistics|public|publish\w*|access to|minutes|budget|copy of)\b",),
+    # praise words used to blame: "great, another delay", "love how ...", "thanks for nothing"
+    "sarcasm": (r"^(?:@user )*(?:oh |well |wow,? )?(?:great|wonderful|fantastic|awesome|brilliant|perfect|nice|cool|"
+                r"lovely|amazing|super)(?: job| one| work)?[,!.]", r"\blove (?:how|that|it when)\b",
+                r"\bthanks for nothing\b", r"\bjust great\b", r"\byet another\b", r"\bnot\.$", r"\bso glad i\b",
+                r"\bcool cool\b", r"\bwhat a (?:great|smooth|wonderful|brilliant)\b", r"\bbest part of my\b",
+                r"\breally (?:helpful|appreciate it)\b.{0,3}$"),
     "law": (r"\b(?:laws?|act|article|clause|provision|regulations?|statut\w*|legal\w*|decree|amendment|"
             r"interpret\w*|lawful|unlawful)\b",),
 }

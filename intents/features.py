@@ -131,9 +131,9 @@ class Morphology:
 
     def morphemes(self, normalized: str) -> list[str]:
         out: list[str] = []
-        budget = self.new_words
         words = normalized.split()
         last = last_hangul(words)
+        budget = self.new_words - (last >= 0 and self.known(word_key(words[last])) is None)
         for index, word in enumerate(words):
             key = word_key(word)
             known = self.known(key)

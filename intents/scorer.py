@@ -3,8 +3,7 @@
 A message is the sum of its words' features (character n-grams and morphemes are per word) plus
 its cues, form and English word pairs, so the scorer keeps, per word, the indices of its known features. The result is
 the same as ``LinearModel.probabilities`` on the message's tokens, including the limit on how many
-words outside the lexicon go to Kiwi (``features.NEW_WORDS``) and the last Korean word, which
-always does.
+words outside the lexicon go to Kiwi (``features.NEW_WORDS``), the last Korean word first.
 """
 
 from __future__ import annotations
@@ -37,10 +36,13 @@ class Scorer:
 
     def probabilities(self, normalized: str) -> Floats:
         ids: list[int] = []
-        budget = self.morphology.new_words
         content = False
         texts = normalized.split()
         last = last_hangul(texts)
+        budget = self.morphology.new_words
+        if last >= 0:
+            final = self._words.get(texts[last]) or self._learn(texts[last])
+            budget -= final.needs_kiwi
         for index, text in enumerate(texts):
             word = self._words.get(text) or self._learn(text)
             ids += word.chars
