@@ -6,9 +6,11 @@ Run: python bench/bench_classifier.py  (prints a report, writes bench/results/cl
   (dialogue examples count as "none", so a greeting taken for a complaint is a complaint false
   positive), ours against word TF-IDF + logistic regression on the same folds; the held-out file
   tests/data/heldout.tsv through the full classifier (rules included), as `vocdesk intents eval`;
+  the real-world register file tests/data/realworld.tsv (when present) per language and per class;
 * speed: classify latency on one core after warm-up over 10,000 generated messages of mixed length,
-  and the worst case where no word of a message was seen before; load time and memory in a fresh
-  process, from the cached model.
+  over Korean and over English messages of 10–500 characters, and the worst case where no word of a
+  message was seen before; training time; load time and memory in a fresh process, from the cached
+  model.
 """
 
 from __future__ import annotations
@@ -18,9 +20,12 @@ import os
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")  # one core: before numpy is imported
 
+import csv  # noqa: E402
+import io  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
 import random  # noqa: E402
+import re  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
@@ -37,8 +42,12 @@ from bot.config import AppConfig, load_config  # noqa: E402
 from intents.classifier import IntentClassifier  # noqa: E402
 from intents.evaluate import cross_validate, evaluate, read_rows  # noqa: E402
 from intents.loader import load, load_intents, training_set, voc_types  # noqa: E402
+from intents.metrics import NONE, report  # noqa: E402
 
 HELDOUT = ROOT / "tests" / "data" / "heldout.tsv"
+REALWORLD = ROOT / "tests" / "data" / "realworld.tsv"
+DEV = ROOT / "bench" / "data" / "registers_dev.tsv"  # written with the issue-14 examples: used for tuning
+VOC_LABELS = ("inquiry", "complaint", "suggestion", "praise")
 RESULTS = ROOT / "bench" / "results" / "classifier.json"
 
 _LOAD_PROBE = """
@@ -98,6 +107,44 @@ _SLOTS = {
     "product_en": ["export credit insurance", "credit guarantee", "guarantee renewal"],
     "person": ["김 대리님", "이 과장님", "박 주임님", "최 차장님", "담당 심사역님"],
 }
+
+
+_BODY_EN = [
+    "my {product_en} application has been pending for {n} weeks, nobody answers",
+    "how do I apply for {product_en}? which documents do I need",
+    "the staff at the {branch_en} branch was really kind and helpful, thank you",
+    "it would be great if you allowed online signatures for {product_en}",
+    "I need to change the phone number on my {product_en} account",
+    "@BlueRiverBank my card still hasn't arrived, it's been {n} weeks #fail",
+    "Please add an option to download the {product_en} certificate as a PDF.",
+    "I was charged twice for the {product_en} fee this month",
+    "when does the {branch_en} office open on monday?",
+    "great, another {n} hour wait on the hotline. thanks a lot",
+    "the new app is so much faster, love it",
+    "Consider supporting passkeys instead of SMS codes on the portal.",
+]
+_BODY_KO = [b for b in _BODY if re.search("[가-힣]", b)] + [
+    "이거 {product} 언제 돼?", "{product} 신청 어케 해", "{branch}지점 주차요금 감면 제도 개선 건의",
+    "참 빠르네요 {n}주째 기다리는 중 ㅋㅋ", "왜 {product} 거절됐는지 알려달라고요", "앱 깔끔하고 빨라요 최고👍",
+]
+
+
+def by_language(n: int, seed: int, bodies: list[str]) -> list[str]:
+    """``n`` messages of one language, each cut at a word boundary to a length drawn from 10–500 characters."""
+    rng = random.Random(seed)
+    out = []
+    while len(out) < n:
+        target = rng.randint(10, 500)
+        text = ""
+        while len(text) < target:
+            text += " " + rng.choice(bodies).format(
+                n=rng.randint(2, 12), d=rng.randint(1, 28), money=f"{rng.randint(1, 900)},000,000",
+                **{k: rng.choice(v) for k, v in _SLOTS.items()},
+            )
+        cut = text.strip()[:target].rsplit(" ", 1)[0] if len(text.strip()) > target else text.strip()
+        if 10 <= len(cut) <= 500:
+            out.append(cut)
+    return out
 
 
 def messages(n: int, seed: int) -> list[str]:
@@ -211,17 +258,25 @@ def main() -> None:
         if heldout is not None:
             rows = read_rows(HELDOUT)
             guesses = baseline_predictor()(texts, labels, [r.text for r in rows])
-            from intents.metrics import NONE, report
-
             base_heldout = report([r.voc_type for r in rows], [kinds[g].value if g in kinds else NONE for g in guesses],
-                                  macro_over=("inquiry", "complaint", "suggestion", "praise"))
+                                  macro_over=VOC_LABELS)
             print(f"held-out ({heldout['n']} rows) macro-F1, VOC types: ours {heldout['macro_f1']:.4f}   "
                   f"baseline {base_heldout['macro_f1']:.4f};  intents: ours {heldout['intents']['macro_f1']:.4f}")
+
+        realworld = realworld_scores(classifier)
+        dev = realworld_scores(classifier, DEV, "register dev (tuning set)")
 
         for text in messages(2_000, seed=1):  # warm-up: code paths, caches, the word memory
             classifier.classify(text)
         workload = messages(10_000, seed=2)
         warm = latency(classifier, workload)
+        per_language = {}
+        for lang, bodies, seed in (("ko", _BODY_KO, 4), ("en", _BODY_EN, 5)):
+            for text in by_language(1_000, seed, bodies):  # warm-up for this language
+                classifier.classify(text)
+            per_language[lang] = latency(classifier, by_language(5_000, seed + 10, bodies))
+            print(f"latency, one core, {lang}, 5000 messages of 10–500 chars: p50 {per_language[lang]['p50_ms']:.3f} ms"
+                  f"  p99 {per_language[lang]['p99_ms']:.3f} ms  max {per_language[lang]['max_ms']:.2f} ms")
         cold_texts = messages(1_000, seed=3)
         cold_times = []
         for text in cold_texts:  # nothing remembered: every word of the message is new to the scorer
@@ -250,7 +305,8 @@ def main() -> None:
         "data": {"intents": len(set(labels)), "examples": len(texts)},
         "cv": {"folds": 5, "ours": _brief(ours), "baseline_word_tfidf_logreg": _brief(base), "ours_s": cv_seconds},
         "heldout": {"ours": _brief(heldout), "baseline_word_tfidf_logreg": _brief(base_heldout)},
-        "latency_warm": warm, "latency_no_word_remembered": cold,
+        "realworld": realworld, "register_dev": dev,
+        "latency_warm": warm, "latency_by_language_10_500_chars": per_language, "latency_no_word_remembered": cold,
         "load": {**probe, "model_file_mb": model_file / 2**20}, "training_s": train_seconds,
         "environment": {"python": platform.python_version(), "machine": platform.machine(), "cpu": _cpu(),
                         **{lib: metadata.version(lib) for lib in ("scikit-learn", "numpy", "kiwipiepy")}},
@@ -258,6 +314,27 @@ def main() -> None:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"wrote {RESULTS.relative_to(ROOT)}")
+
+
+def realworld_scores(
+    classifier: IntentClassifier, path: Path = REALWORLD, name: str = "real-world",
+) -> dict[str, Any] | None:
+    """Macro-F1 over the VOC types, overall, per language and per class, on a file with a lang column
+    (tests/data/realworld.tsv); only figures are printed, never the file's lines."""
+    if not path.exists():
+        print(f"{name} set: {path.relative_to(ROOT)} not found, skipped")
+        return None
+    rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8")), delimiter="\t"))
+    predicted = [found.voc_type.value if (found := classifier.classify(r["text"])).voc_type else NONE for r in rows]
+    scores: dict[str, Any] = {}
+    for lang in ("all", *sorted({r.get("lang") or "?" for r in rows})):
+        picked = [i for i, r in enumerate(rows) if lang == "all" or (r.get("lang") or "?") == lang]
+        result = report([rows[i]["voc_type"] for i in picked], [predicted[i] for i in picked], macro_over=VOC_LABELS)
+        scores[lang] = {"n": result["n"], "accuracy": result["accuracy"], "macro_f1": result["macro_f1"],
+                        "f1": {k: v["f1"] for k, v in result["per_class"].items() if k in VOC_LABELS}}
+        per_class = "  ".join(f"{k} {v:.3f}" for k, v in scores[lang]["f1"].items())
+        print(f"{name} ({lang}, {result['n']} rows) macro-F1 {result['macro_f1']:.4f}  F1: {per_class}")
+    return scores
 
 
 def _brief(result: dict[str, Any] | None) -> dict[str, Any] | None:

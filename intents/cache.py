@@ -16,10 +16,10 @@ from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
 
-from intents import cues, features, model, scorer
+from intents import cues, features, form, model, scorer
 from intents.model import LinearModel
 
-_CODE = (features, cues, model, scorer)  # what a trained model depends on: any change retrains
+_CODE = (features, cues, form, model, scorer)  # what a trained model depends on: any change retrains
 
 _PREFIX, _SUFFIX = "classifier-", ".pickle"
 _LIBRARIES = ("scikit-learn", "numpy", "kiwipiepy", "kiwipiepy_model")

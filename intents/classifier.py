@@ -1,4 +1,9 @@
-"""The classifier the dialogue uses: admin rules first, then the trained model."""
+"""The classifier the dialogue uses: admin rules first, then the trained model, then the dialogue gate.
+
+A greeting or goodbye from the model stands only when the text is short and says nothing else
+(``gate.py``); otherwise the best VOC reading is returned, its confidence taken within the VOC
+intents (the text has been decided to be a VOC; the question left is which one).
+"""
 
 from __future__ import annotations
 
@@ -8,11 +13,13 @@ import numpy as np
 
 from bot.conversation.classification import Candidate, Classification, VocType
 from intents.features import normalize
+from intents.gate import GATED, is_short, remainder
 from intents.model import LinearModel
 from intents.rules import FALLBACK_INTENT, RuleSet
 from intents.scorer import Scorer
 
 ALTERNATIVES = 3
+VOC_REST = 0.5  # what is left besides courtesy formulas is a VOC when the VOC intents hold this much
 
 
 class IntentClassifier:
@@ -24,6 +31,7 @@ class IntentClassifier:
         self.voc_types = dict(voc_types)
         self._scorer = Scorer(model)
         self._label_order = np.arange(len(model.labels))  # labels are sorted: ties go alphabetically
+        self._is_voc = np.array([label in self.voc_types for label in model.labels], dtype=bool)
 
     @property
     def intents(self) -> tuple[str, ...]:
@@ -31,16 +39,19 @@ class IntentClassifier:
 
     def rank(self, text: str, top: int | None = None) -> list[Candidate]:
         """The ``top`` (default: all) intents the model finds likeliest; empty for a text with no words."""
-        normalized = normalize(text)
+        return self._ranked(normalize(text))[:top]
+
+    def _ranked(self, normalized: str) -> list[Candidate]:
         if not normalized:
             return []
         probabilities = self._scorer.probabilities(normalized)
-        order = np.lexsort((self._label_order, -probabilities))[:top]
+        order = np.lexsort((self._label_order, -probabilities))
         labels = self.model.labels
         return [Candidate(labels[i], self.voc_types.get(labels[i]), float(probabilities[i])) for i in order]
 
     def classify(self, text: str) -> Classification:
-        ranked = self.rank(text, top=ALTERNATIVES + 2)
+        normalized = normalize(text)
+        ranked = self._ranked(normalized)
         rule = self.rules.match(text)
         if rule is not None:
             others = tuple(c for c in ranked if c.intent != rule.intent)[:ALTERNATIVES]
@@ -48,4 +59,21 @@ class IntentClassifier:
         if not ranked:
             return Classification(FALLBACK_INTENT, None, 0.0)
         best = ranked[0]
+        if best.intent in GATED and not self.only_courtesy(normalized):
+            vocs = [c for c in ranked if c.voc_type is not None]
+            total = sum(c.confidence for c in vocs)
+            if total > 0:
+                ranked = [Candidate(c.intent, c.voc_type, c.confidence / total) for c in vocs]
+                best = ranked[0]
         return Classification(best.intent, best.voc_type, best.confidence, tuple(ranked[1 : ALTERNATIVES + 1]))
+
+    def only_courtesy(self, normalized: str) -> bool:
+        """Whether a (normalized) text is short and, besides greetings, thanks and farewells, says
+        nothing that reads as a VOC."""
+        if not is_short(normalized):
+            return False
+        rest = remainder(normalized)
+        if not rest:
+            return True
+        probabilities = self._scorer.probabilities(rest)
+        return float(probabilities[self._is_voc].sum()) < VOC_REST

@@ -78,6 +78,7 @@ def eval_command(
     ctx: typer.Context,
     file: Path = typer.Argument(..., help="CSV or TSV with a header: text, voc_type (or type), optional intent."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    errors: int = typer.Option(0, "--errors", min=0, help="Also list the N worst misclassified lines."),
 ) -> None:
     """Accuracy, macro-F1, per-class precision/recall/F1 and the confusion matrix on a labelled file."""
     from intents import report
@@ -88,7 +89,7 @@ def eval_command(
     rows = read_rows(file)
     classifier = load(app_config(ctx), progress=not json_out).classifier
     with progress_bar("classifying", enabled=not json_out) as progress:
-        result = evaluate(classifier, rows, progress)
+        result = evaluate(classifier, rows, progress, errors=errors)
     if json_out:
         _json(result)
     else:

@@ -9,6 +9,7 @@ morphemes already reduce the many surface forms to a few stems and endings.
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 _NOT = r"(?<!not )(?<!n't )(?<!never )(?<!not very )(?<!not so )(?<!not even )"
 _GOOD = (
@@ -44,12 +45,19 @@ CUES: dict[str, tuple[str, ...]] = {
     "damage": (r"\b(?:damages?|loss|losses|compensat\w*|reimburs\w*|refund\w*|overcharg\w*|penalt\w*|"
                r"interest|payout|difference)\b", r"\bcharged twice\b", r"\bdouble charg", r"\blost money\b"),
     "disclose": (r"\b(?:disclos\w*|records?|statistics|public|publish\w*|access to|minutes|budget|copy of)\b",),
+    # praise words used to blame: "great, another delay", "love how ...", "thanks for nothing"
+    "sarcasm": (r"^(?:@user )*(?:oh |well |wow,? )?(?:great|wonderful|fantastic|awesome|brilliant|perfect|nice|cool|"
+                r"lovely|amazing|super)(?: job| one| work)?[,!.]", r"\blove (?:how|that|it when)\b",
+                r"\bthanks for nothing\b", r"\bjust great\b", r"\byet another\b", r"\bnot\.$", r"\bso glad i\b",
+                r"\bcool cool\b", r"\bwhat a (?:great|smooth|wonderful|brilliant)\b", r"\bbest part of my\b",
+                r"\breally (?:helpful|appreciate it)\b.{0,3}$"),
     "law": (r"\b(?:laws?|act|article|clause|provision|regulations?|statut\w*|legal\w*|decree|amendment|"
             r"interpret\w*|lawful|unlawful)\b",),
 }
 _PATTERNS = tuple((f"cue:{name}", re.compile("|".join(f"(?:{p})" for p in parts))) for name, parts in CUES.items())
 _LATIN = re.compile(r"[a-z]")
 _ASKS = re.compile(r"(?:how|what|when|where|which|who|can|could|do|does|is|are|am|may|whats|what's)\b")
+_EN_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 
 
 def cue_tokens(normalized: str) -> list[str]:
@@ -60,6 +68,16 @@ def cue_tokens(normalized: str) -> list[str]:
             out.extend([token] * len(pattern.findall(normalized)))
         if _ASKS.match(normalized) or normalized.endswith("?"):
             out.append("cue:question")
+
     words = len(normalized.split())
     out.append("len:" + ("1" if words <= 1 else "2" if words == 2 else "3-5" if words <= 5 else "6+"))
     return out
+
+
+def word_pairs(normalized: str) -> list[str]:
+    """Neighbouring English words ("still hasn't", "please add", "charged twice"): phrases that the
+    character n-grams, which stay inside one word, cannot see."""
+    if not _LATIN.search(normalized):
+        return []
+    words = _EN_WORD.findall(normalized)
+    return [f"{a} {b}" for a, b in pairwise(words)]

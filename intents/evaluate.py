@@ -28,10 +28,12 @@ class Row:
     voc_type: str  # a VocType value, or NONE
     intent: str | None
     line: int
+    lang: str | None = None  # from an optional ``lang`` column (ko, en, ...)
 
 
 def read_rows(path: Path) -> list[Row]:
-    """Rows of a CSV or TSV file with a header naming ``text``, ``voc_type`` (or ``type``), ``intent``."""
+    """Rows of a CSV or TSV file with a header naming ``text``, ``voc_type`` (or ``type``), optionally
+    ``intent`` and ``lang``; other columns are ignored."""
     try:
         content = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
@@ -41,7 +43,7 @@ def read_rows(path: Path) -> list[Row]:
     kind = "voc_type" if "voc_type" in header else "type"
     if "text" not in header or kind not in header:
         raise IntentFileError(str(path), 1, "the header needs a text column and a voc_type (or type) column")
-    col = {name: header.index(name) for name in ("text", kind, "intent") if name in header}
+    col = {name: header.index(name) for name in ("text", kind, "intent", "lang") if name in header}
     rows: list[Row] = []
     for record in reader:
         line = reader.line_num
@@ -52,7 +54,8 @@ def read_rows(path: Path) -> list[Row]:
         if voc not in VOC_LABELS and voc not in _NO_TYPE:
             raise IntentFileError(str(path), line, f"unknown voc_type {voc!r} (expected {', '.join(VOC_LABELS)})")
         intent = cells[col["intent"]].strip() or None if "intent" in col else None
-        rows.append(Row(cells[col["text"]], voc if voc in VOC_LABELS else NONE, intent, line))
+        lang = cells[col["lang"]].strip().lower() or None if "lang" in col else None
+        rows.append(Row(cells[col["text"]], voc if voc in VOC_LABELS else NONE, intent, line, lang))
     if not rows:
         raise IntentFileError(str(path), None, "no rows to evaluate")
     return rows
@@ -70,8 +73,14 @@ def _delimiter(path: Path, content: str) -> str:
         return "\t" if "\t" in first else ","
 
 
-def evaluate(classifier: Classifier, rows: Sequence[Row], progress: Report | None = None) -> dict[str, Any]:
-    """Scores over VOC types (macro-F1 over the four types) and, when the rows name one, intents."""
+def evaluate(
+    classifier: Classifier, rows: Sequence[Row], progress: Report | None = None, *, errors: int = 0,
+) -> dict[str, Any]:
+    """Scores over VOC types (macro-F1 over the four types) and, when the rows name one, intents.
+
+    When the rows name a language, ``languages`` holds the same scores per language. ``errors`` > 0
+    adds the ``errors`` worst misclassified rows: wrong VOC type, most confident first.
+    """
     found = []
     for done, row in enumerate(rows, 1):
         found.append(classifier.classify(row.text))
@@ -82,6 +91,21 @@ def evaluate(classifier: Classifier, rows: Sequence[Row], progress: Report | Non
     labelled = [(r.intent, c.intent) for r, c in zip(rows, found, strict=True) if r.intent]
     if labelled:
         result["intents"] = report([g for g, _ in labelled], [p for _, p in labelled])
+    languages = sorted({r.lang for r in rows if r.lang})
+    if languages:
+        result["languages"] = {
+            lang: report([r.voc_type for r in rows if r.lang == lang],
+                         [t for r, t in zip(rows, types, strict=True) if r.lang == lang], macro_over=VOC_LABELS)
+            for lang in languages
+        }
+    if errors > 0:
+        wrong = [(r, c, t) for r, c, t in zip(rows, found, types, strict=True) if t != r.voc_type]
+        wrong.sort(key=lambda item: (-item[1].confidence, item[0].line))
+        result["errors"] = [
+            {"line": r.line, "text": r.text, "gold": r.voc_type, "predicted": t, "intent": c.intent,
+             "confidence": round(c.confidence, 4), **({"lang": r.lang} if r.lang else {})}
+            for r, c, t in wrong[:errors]
+        ]
     return result
 
 
@@ -140,7 +164,7 @@ def model_predictor(group_of: Mapping[str, str]) -> Predictor:
 
     def predict(train_texts: Sequence[str], train_labels: Sequence[str], test: Sequence[str]) -> list[str]:
         model = train(train_texts, train_labels, group_of, morphology=morphology)
-        scorer = model.morphology(memo=morphology.memo)
+        scorer = model.morphology(memo=morphology.memo, tail_memo=morphology.tail_memo)
         return [model.labels[int(model.probabilities(tokens(normalize(t), scorer)).argmax())] for t in test]
 
     return predict

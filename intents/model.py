@@ -1,4 +1,4 @@
-"""The trained model: TF-IDF over morphemes, character n-grams and cues; calibrated linear SVMs.
+"""The trained model: TF-IDF over morphemes, character n-grams, cues and form; calibrated linear SVMs.
 
 Two SVMs share the features: one over intents, one over groups (the VOC type of a VOC intent,
 or the dialogue intent itself). An intent's probability is its group's probability times its
@@ -22,21 +22,25 @@ import numpy as np
 from numpy.typing import NDArray
 
 from bot.conversation.classification import VocType
-from intents.cues import cue_tokens
-from intents.features import Morphology, char_ngrams, normalize
+from intents.cues import cue_tokens, word_pairs
+from intents.features import Morphology, char_ngrams, final_key, has_content, normalize
+from intents.form import form_tokens
 
-BLOCK_WEIGHTS = (1.0, 1.0, 0.5)  # morphemes, character n-grams, cues
+BLOCK_WEIGHTS = (1.0, 1.0, 0.3, 0.3, 0.5)  # morphemes, character n-grams, cues, form, English word pairs
 INTENT_C, GROUP_C = 0.5, 1.0
 MAX_CALIBRATION_FOLDS = 5
 _WEIGHTS = np.asarray(BLOCK_WEIGHTS)
 
 Floats = NDArray[np.float64]
 Progress = Callable[[int, int], None]
-Tokens = tuple[list[str], list[str], list[str]]
+Tokens = tuple[list[str], list[str], list[str], list[str], list[str]]
 
 
 def tokens(normalized: str, morphology: Morphology) -> Tokens:
-    return morphology.morphemes(normalized), char_ngrams(normalized), cue_tokens(normalized)
+    morphemes = morphology.morphemes(normalized)
+    key = final_key(normalized)
+    form = form_tokens(normalized, morphology.tail(key) if key else "", has_content(morphemes))
+    return morphemes, char_ngrams(normalized), cue_tokens(normalized), form, word_pairs(normalized)
 
 
 @dataclass
@@ -52,9 +56,12 @@ class LinearModel:
     platt_b: Floats
     lexicon: dict[str, tuple[str, ...]]
     block_ends: NDArray[np.intp]  # where each block's features end
+    tails: dict[str, str]  # the ending of every lexicon word (form.tail_of)
 
-    def morphology(self, memo: dict[str, tuple[str, ...]] | None = None) -> Morphology:
-        return Morphology(self.lexicon, memo=memo)
+    def morphology(
+        self, memo: dict[str, tuple[str, ...]] | None = None, tail_memo: dict[str, str] | None = None,
+    ) -> Morphology:
+        return Morphology(self.lexicon, memo=memo, tails=self.tails, tail_memo=tail_memo)
 
     def feature_ids(self, features: Tokens) -> list[int]:
         """The known features of a text's tokens, as indices (one per occurrence)."""
@@ -101,7 +108,6 @@ def train(
 ) -> LinearModel:
     """Fit on ``texts`` labelled with intents; ``group_of`` maps an intent to its group."""
     from scipy import sparse
-    from sklearn.feature_extraction.text import TfidfVectorizer
 
     if len(set(labels)) < 2:
         raise ValueError("training needs examples of at least two intents")
@@ -113,32 +119,45 @@ def train(
         lexicon.update(shared.lexicon_for([text]))
         if progress and (done % 50 == 0 or done == len(normalized)):
             progress(done, len(normalized))
-    scorer = Morphology(lexicon)
+    tails = {key: shared.tail(key) for key in lexicon}
+    scorer = Morphology(lexicon, tails=tails)
     docs = [tokens(n, scorer) for n in normalized]
-    vectorizers = [TfidfVectorizer(analyzer=_identity, sublinear_tf=True) for _ in BLOCK_WEIGHTS]
-    weighted = zip(vectorizers, BLOCK_WEIGHTS, strict=True)
-    x = sparse.hstack([w * v.fit_transform([d[b] for d in docs]) for b, (v, w) in enumerate(weighted)]).tocsr()
+    blocks = [_tfidf([d[b] for d in docs]) for b in range(len(BLOCK_WEIGHTS))]
+    x = sparse.hstack([w * m for (m, _, _), w in zip(blocks, BLOCK_WEIGHTS, strict=True)]).tocsr()
     grouped = [group_of[y] for y in labels]
     intent_clf, intent_cols = _fit(x, list(labels), INTENT_C)
     group_clf, group_cols = _fit(x, grouped, GROUP_C)
-    offsets = np.cumsum([0, *(len(v.vocabulary_) for v in vectorizers)])
+    offsets = np.cumsum([0, *(len(vocab) for _, vocab, _ in blocks)])
     starts = offsets[:-1]
     group_names = [str(g) for g in group_clf.classes_]
     model = LinearModel(
         labels=tuple(str(c) for c in intent_clf.classes_),
         groups=tuple(str(c) for c in group_clf.classes_),
         group_of=np.array([group_names.index(group_of[str(c)]) for c in intent_clf.classes_], dtype=np.intp),
-        vocabs=tuple(_shifted(v.vocabulary_, int(off)) for v, off in zip(vectorizers, starts, strict=True)),
-        idf=np.concatenate([v.idf_ for v in vectorizers]).astype(np.float64),
+        vocabs=tuple(_shifted(vocab, int(off)) for (_, vocab, _), off in zip(blocks, starts, strict=True)),
+        idf=np.concatenate([idf for _, _, idf in blocks]).astype(np.float64),
         weights=np.ascontiguousarray(np.hstack([intent_cols[0], group_cols[0]]), dtype=np.float32),
         intercept=np.concatenate([intent_cols[1], group_cols[1]]),
         platt_a=np.concatenate([intent_cols[2], group_cols[2]]),
         platt_b=np.concatenate([intent_cols[3], group_cols[3]]),
         lexicon=lexicon,
         block_ends=np.asarray(offsets[1:], dtype=np.intp),
+        tails=tails,
     )
     _check_agreement(model, intent_clf, group_clf, x[:20], docs[:20])
     return model
+
+
+def _tfidf(docs: list[list[str]]) -> tuple[Any, dict[str, int], Floats]:
+    """Sublinear TF-IDF of one block: (matrix, vocabulary, idf); a block no document uses has no columns."""
+    from scipy import sparse
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    if not any(docs):  # e.g. English word pairs when no example has two English words
+        return sparse.csr_matrix((len(docs), 0)), {}, np.empty(0)
+    vectorizer = TfidfVectorizer(analyzer=_identity, sublinear_tf=True)
+    matrix = vectorizer.fit_transform(docs)
+    return matrix, dict(vectorizer.vocabulary_), np.asarray(vectorizer.idf_, dtype=np.float64)
 
 
 def _fit(x: Any, y: list[str], c: float) -> tuple[Any, tuple[Floats, Floats, Floats, Floats]]:
