@@ -81,7 +81,9 @@ class Desk:
 
     @property
     def staff(self) -> Staff:
-        return Staff(self.uow, self.calendar, self.clock, frozenset(self.config.settings.departments))
+        settings = self.config.settings
+        return Staff(self.uow, self.calendar, self.clock, frozenset(settings.departments),
+                     desk=settings.desk_department)
 
     async def aclose(self) -> None:
         await self.database.close()

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from bot.casework.deadlines import Period, Regime, Unit
+from bot.casework.deadlines import Law, Period, Regime, Unit
 from bot.conversation.classification import DIALOGUE_INTENTS, VocType
 from bot.errors import ConfigError
 
@@ -109,15 +109,23 @@ def _parse_window(text: str) -> tuple[time, time]:
 
 
 class Policy(_Strict):
-    """A deadline policy: ``period`` in ``unit`` under ``regime`` (민원처리법 제19조 or 민법)."""
+    """A deadline policy: ``period`` in ``unit`` under ``regime`` (민원처리법 제19조 or 민법), set by ``law``
+    (민원처리법, or 정보공개법 제11조: one 10-day extension, both readings computed, the earlier alerts and
+    ``regime`` is the reading compliance is judged by)."""
 
     period: int = Field(default=1, ge=0, le=366)
     unit: Unit = Unit.DAYS
     regime: Regime = Regime.MINWON
+    law: Law = Law.MINWON
     label: str = ""
 
     def to_period(self) -> Period:
-        return Period(self.period if self.unit is not Unit.IMMEDIATE else 0, self.unit, self.regime)
+        return Period(self.period if self.unit is not Unit.IMMEDIATE else 0, self.unit, self.regime, self.law)
+
+    @model_validator(mode="after")
+    def _a_period(self) -> Policy:
+        self.to_period()  # e.g. a 정보공개 period in weeks, or 즉시 under the civil regime, is refused here
+        return self
 
 
 class Department(_Strict):

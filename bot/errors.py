@@ -59,6 +59,18 @@ class ExtensionRefused(VocdeskError):
 
 
 @dataclass
+class ActionRefused(VocdeskError):
+    """A staff action the law does not allow in the ticket's present state; ``problem`` names the article."""
+
+    number: str
+    action: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"ticket {self.number}: cannot {self.action}: {self.problem}"
+
+
+@dataclass
 class ConcurrentUpdate(VocdeskError):
     """Someone else changed the ticket between our read and our write (optimistic locking)."""
 

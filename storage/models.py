@@ -26,7 +26,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-from bot.casework.deadlines import Interval, Period, Regime, Unit
+from bot.casework.deadlines import Interval, Law, Period, Regime, Stop, Unit
 from bot.casework.tickets import Action, Extension, ExtensionReason, Status, Ticket, TicketEvent
 from bot.conversation.classification import VocType
 from bot.conversation.customers import Customer, Handoff
@@ -135,6 +135,11 @@ class TicketRow(Base):
     version: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # 0004: the law that sets the period, the legal end of the period (compliance; due_at is the practical
+    # target), and when the filing arrived before its 접수 (NULL: at 접수)
+    policy_law: Mapped[str] = mapped_column(String(16), server_default="minwon")
+    legal_due_at: Mapped[datetime | None]
+    arrived_at: Mapped[datetime | None]
 
 
 class TicketEventRow(Base):
@@ -247,6 +252,20 @@ def _instant(text: str) -> datetime:
     return datetime.fromisoformat(text).astimezone(UTC)
 
 
+def _pause_json(p: Interval) -> dict[str, Any]:
+    data: dict[str, Any] = {"start": _iso(p.start), "end": p.end and _iso(p.end), "kind": p.kind.value}
+    if p.cap is not None:
+        data["cap"] = _iso(p.cap)
+    return data
+
+
+def _pause(data: dict[str, Any]) -> Interval:
+    """A stored pause; one stored before pauses had kinds is a supplement."""
+    cap = data.get("cap")
+    return Interval(_instant(data["start"]), data["end"] and _instant(data["end"]),
+                    Stop(data.get("kind", Stop.SUPPLEMENT.value)), cap and _instant(cap))
+
+
 def ticket_values(t: Ticket) -> dict[str, Any]:
     return {
         "customer_id": t.customer_id, "channel": t.channel, "voc_type": t.voc_type.value,
@@ -255,11 +274,12 @@ def ticket_values(t: Ticket) -> dict[str, Any]:
         "policy_unit": t.policy.unit.value, "policy_regime": t.policy.regime.value,
         "status": t.status.value, "assignee": t.assignee, "contact_phone": t.contact_phone,
         "confidence": t.confidence, "answer": t.answer,
-        "pauses": [{"start": _iso(p.start), "end": p.end and _iso(p.end)} for p in t.pauses],
+        "pauses": [_pause_json(p) for p in t.pauses],
         "extensions": [{
             "amount": e.period.amount, "unit": e.period.unit.value, "regime": e.period.regime.value,
             "reason": e.reason.value, "detail": e.detail, "consent": e.consent, "at": _iso(e.at),
         } for e in t.extensions],
+        "policy_law": t.policy.law.value, "legal_due_at": t.legal_due_at, "arrived_at": t.arrived_at,
     }
 
 
@@ -267,16 +287,16 @@ def ticket_from_row(row: Row[Any], events: list[TicketEvent]) -> Ticket:
     return Ticket(
         customer_id=row.customer_id, channel=row.channel, voc_type=VocType(row.voc_type),
         intent=row.intent, department=row.department, text=row.text, received_at=row.received_at,
-        policy=Period(row.policy_amount, Unit(row.policy_unit), Regime(row.policy_regime)),
+        policy=Period(row.policy_amount, Unit(row.policy_unit), Regime(row.policy_regime), Law(row.policy_law)),
         due_at=row.due_at, due_date_only=row.due_date_only, number=row.number,
         status=Status(row.status), assignee=row.assignee, contact_phone=row.contact_phone,
         confidence=row.confidence, answer=row.answer,
-        pauses=[Interval(_instant(p["start"]), p["end"] and _instant(p["end"])) for p in row.pauses],
+        pauses=[_pause(p) for p in row.pauses],
         extensions=[Extension(
             Period(e["amount"], Unit(e["unit"]), Regime(e["regime"])), ExtensionReason(e["reason"]),
             e["detail"], e["consent"], _instant(e["at"]),
         ) for e in row.extensions],
-        events=events, id=row.id, version=row.version,
+        events=events, id=row.id, version=row.version, legal_due_at=row.legal_due_at, arrived_at=row.arrived_at,
     )
 
 

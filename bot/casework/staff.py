@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TypeVar
 
-from bot.casework.deadlines import Period
+from bot.casework.deadlines import Period, Stop
 from bot.casework.tickets import ExtensionReason, Ticket, TicketEvent
 from bot.casework.workcalendar import WorkCalendar
 from bot.clock import Clock
@@ -28,16 +28,25 @@ class StaffAction:
     extension_amount: int | None = None  # in the ticket's own unit; None = as long as the original period
     extension_reason: ExtensionReason | None = None
     consent: bool = False
+    stop: Stop | None = None  # why the clock stops (pause)
+    within: int | None = None  # days given to the customer for a supplement
+    officer: str = ""  # the handling officer named in the notice (시행령 제31조); default: the assignee
+    contact: str = ""  # the officer's contact; default: the institution's number
+    agency: str = ""  # the agency a 민원 is transferred to
+    far: bool = False  # the department is far from the 민원실 (시행령 제13조① 단서)
 
 
 OPTIONS = {
     "assignee": "--assignee", "department": "--to", "reason": "--reason", "answer": "--answer",
     "extension_reason": "--reason-code", "extension_amount": "--period", "consent": "--consent",
+    "stop": "--stop", "within": "--within", "officer": "--officer", "contact": "--contact",
+    "agency": "--agency", "far": "--far",
 }
 """The command-line option that gives each ``StaffAction`` field (the words of the error messages)."""
-_TEXT = ("actor", "reason", "assignee", "department", "answer")
+_TEXT = ("actor", "reason", "assignee", "department", "answer", "officer", "contact", "agency")
 
-_Handler = Callable[[Ticket, StaffAction, datetime, WorkCalendar], TicketEvent]
+_Handler = Callable[[Ticket, StaffAction, datetime, WorkCalendar, str], TicketEvent]
+"""(ticket, action, now, calendar, the desk department) → the event it wrote."""
 
 
 @dataclass(frozen=True)
@@ -54,36 +63,79 @@ class ActionSpec:
         return " ".join(words) or "-"
 
 
-def _extend(t: Ticket, c: StaffAction, now: datetime, cal: WorkCalendar) -> TicketEvent:
+def _extend(t: Ticket, c: StaffAction, now: datetime, cal: WorkCalendar, desk: str) -> TicketEvent:
     if c.extension_reason is None:  # a needed field: Staff checks it first
         raise InputRejected("extend needs --reason-code")
     period = Period(c.extension_amount, t.policy.unit, t.policy.regime) if c.extension_amount else t.policy
-    return t.extend(now, c.actor, cal, period=period, reason=c.extension_reason, detail=c.reason, consent=c.consent)
+    return t.extend(now, c.actor, cal, period=period, reason=c.extension_reason, detail=c.reason, consent=c.consent,
+                    officer=c.officer, contact=c.contact)
+
+
+def _pause(t: Ticket, c: StaffAction, now: datetime, cal: WorkCalendar, desk: str) -> TicketEvent:
+    if c.stop is None:  # a needed field: Staff checks it first
+        raise InputRejected("pause needs --stop")
+    return t.stop_clock(now, c.actor, cal, kind=c.stop, reason=c.reason)
+
+
+def _days(c: StaffAction) -> int:
+    if c.within is None:  # a needed field: Staff checks it first
+        raise InputRejected(f"{c.action} needs --within")
+    return c.within
 
 
 SPECS: dict[str, ActionSpec] = {
-    "assign": ActionSpec(lambda t, c, now, cal: t.assign(now, c.actor, c.assignee), needs=("assignee",)),
-    "start": ActionSpec(lambda t, c, now, cal: t.start(now, c.actor)),
-    "request-supplement": ActionSpec(lambda t, c, now, cal: t.request_supplement(now, c.actor, c.reason),
+    "assign": ActionSpec(lambda t, c, now, cal, desk: t.assign(now, c.actor, c.assignee), needs=("assignee",)),
+    "start": ActionSpec(lambda t, c, now, cal, desk: t.start(now, c.actor)),
+    "request-supplement": ActionSpec(
+        lambda t, c, now, cal, desk: t.request_supplement(now, c.actor, c.reason, calendar=cal, within=c.within,
+                                                          officer=c.officer, contact=c.contact),
+        needs=("reason",), takes=("within", "officer", "contact")),
+    "supplement": ActionSpec(lambda t, c, now, cal, desk: t.supplement(now, c.actor, cal, c.reason),
+                             takes=("reason",)),
+    "extend-supplement": ActionSpec(
+        lambda t, c, now, cal, desk: t.extend_supplement(now, c.actor, cal, within=_days(c), reason=c.reason),
+        needs=("within", "reason")),
+    "re-request-supplement": ActionSpec(
+        lambda t, c, now, cal, desk: t.re_request_supplement(now, c.actor, cal, within=_days(c), reason=c.reason),
+        needs=("within", "reason")),
+    "return": ActionSpec(lambda t, c, now, cal, desk: t.return_filing(now, c.actor, c.reason), needs=("reason",)),
+    "pause": ActionSpec(_pause, needs=("stop", "reason")),
+    "extend-investigation": ActionSpec(
+        lambda t, c, now, cal, desk: t.extend_investigation(now, c.actor, cal, c.reason), needs=("reason",)),
+    "resume": ActionSpec(lambda t, c, now, cal, desk: t.resume_clock(now, c.actor, cal, c.reason),
+                         takes=("reason",)),
+    "extend": ActionSpec(_extend, needs=("reason", "extension_reason"),
+                         takes=("extension_amount", "consent", "officer", "contact")),
+    "transfer": ActionSpec(
+        lambda t, c, now, cal, desk: t.transfer(now, c.actor, c.department, c.reason, calendar=cal,
+                                                from_desk=t.department == desk, far=c.far),
+        needs=("department", "reason"), takes=("far",)),
+    "transfer-out": ActionSpec(
+        lambda t, c, now, cal, desk: t.transfer_out(now, c.actor, cal, agency=c.agency, reason=c.reason),
+        needs=("agency", "reason")),
+    "notify-third-party": ActionSpec(lambda t, c, now, cal, desk: t.notify_third_party(now, c.actor, c.reason),
                                      needs=("reason",)),
-    "supplement": ActionSpec(lambda t, c, now, cal: t.supplement(now, c.actor, cal, c.reason), takes=("reason",)),
-    "extend": ActionSpec(_extend, needs=("reason", "extension_reason"), takes=("extension_amount", "consent")),
-    "transfer": ActionSpec(lambda t, c, now, cal: t.transfer(now, c.actor, c.department, c.reason),
-                           needs=("department", "reason")),
-    "answer": ActionSpec(lambda t, c, now, cal: t.answer_with(now, c.actor, c.answer), needs=("answer",)),
-    "close": ActionSpec(lambda t, c, now, cal: t.close(now, c.actor, c.reason), takes=("reason",)),
-    "reopen": ActionSpec(lambda t, c, now, cal: t.reopen(now, c.actor, c.reason), needs=("reason",)),
-    "withdraw": ActionSpec(lambda t, c, now, cal: t.withdraw(now, c.actor, c.reason), takes=("reason",)),
-    "note": ActionSpec(lambda t, c, now, cal: t.note(now, c.actor, c.reason), needs=("reason",)),
+    "answer": ActionSpec(lambda t, c, now, cal, desk: t.answer_with(now, c.actor, c.answer, calendar=cal),
+                         needs=("answer",)),
+    "close": ActionSpec(lambda t, c, now, cal, desk: t.close(now, c.actor, c.reason), takes=("reason",)),
+    "reopen": ActionSpec(lambda t, c, now, cal, desk: t.reopen(now, c.actor, c.reason), needs=("reason",)),
+    "withdraw": ActionSpec(lambda t, c, now, cal, desk: t.withdraw(now, c.actor, c.reason), takes=("reason",)),
+    "note": ActionSpec(lambda t, c, now, cal, desk: t.note(now, c.actor, c.reason), needs=("reason",)),
 }
 """Every staff action: the one table behind ``tickets act``, its help text and its checks."""
 ACTIONS = tuple(SPECS)
+NOTICE_FIELDS = ("officer", "officer_department", "officer_contact", "legal_due_at", "until", "agency")
+"""Event data a notice needs besides the reason (시행령 제21조③, 제24조, 제31조, 제13조③), copied into the
+outbox payload."""
 
 
 class Staff:
     def __init__(self, uow: UnitOfWorkFactory, calendar: WorkCalendar, clock: Clock,
-                 departments: frozenset[str]) -> None:
+                 departments: frozenset[str], *, desk: str = "") -> None:
+        """``desk``: the department key of the 민원실, whose transfers must be made within 1 working hour
+        (시행령 제13조①); transfers from elsewhere have 3."""
         self.uow, self.calendar, self.clock, self.departments = uow, calendar, clock, departments
+        self.desk = desk
 
     async def act(self, number: str, cmd: StaffAction, *, attempts: int = 3) -> Ticket:
         """Apply ``cmd`` to ticket ``number``; raises ``InputRejected`` (a missing or unknown option),
@@ -107,11 +159,12 @@ class Staff:
             ticket = await uow.tickets.get(number)
             if ticket is None:
                 raise TicketNotFound(number)
-            event = SPECS[cmd.action].run(ticket, cmd, now, self.calendar)
+            event = SPECS[cmd.action].run(ticket, cmd, now, self.calendar, self.desk)
             await uow.tickets.save(ticket)
+            notice = {k: event.data[k] for k in NOTICE_FIELDS if k in event.data}
             await uow.outbox.put(f"ticket_{event.action.value}", {
                 "number": number, "at": now.isoformat(), "status": ticket.status.value,
-                "due_at": ticket.due_at.isoformat(), "reason": event.reason,
+                "due_at": ticket.due_at.isoformat(), "reason": event.reason, **notice,
             }, dedupe_key=f"{number}:{len(ticket.events)}")
             await uow.commit()
         return ticket
@@ -145,7 +198,8 @@ class Staff:
         return cmd
 
     def _describe(self, name: str) -> str:
-        choices = {"department": sorted(self.departments), "extension_reason": [r.value for r in ExtensionReason]}
+        choices = {"department": sorted(self.departments), "extension_reason": [r.value for r in ExtensionReason],
+                   "stop": [s.value for s in Stop if s is not Stop.SUPPLEMENT]}
         return f"{OPTIONS[name]} ({', '.join(choices[name])})" if name in choices else OPTIONS[name]
 
 

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import typer
 
-from bot.casework.deadlines import Regime, Unit
+from bot.casework.deadlines import Law, Regime, Stop, Unit
 from bot.cli.context import app_config, group, run
 from bot.errors import InputRejected
 
 if TYPE_CHECKING:
-    from bot.casework.deadlines import Period
+    from bot.casework.deadlines import Interval, Period
     from bot.config import Settings
 
 MAX_PERIOD = 366  # as in [policies]: the longest period a policy may have
@@ -55,43 +55,93 @@ def sla_due(
                                       help="Period length."),
     unit: Unit | None = typer.Option(None, "--unit", help="Unit of --period."),
     regime: Regime = typer.Option(Regime.MINWON, "--regime", help="minwon (민원처리법) or civil (민법)."),
+    law: Law = typer.Option(Law.MINWON, "--law",
+                            help="minwon (민원처리법) or disclosure (정보공개법 제11조: both readings)."),
+    pauses: list[str] = typer.Option([], "--pause", metavar="START/END",
+                                     help="A span the clock stood still, e.g. 2026-11-17T14:00/2026-11-18T11:00 "
+                                          "(repeatable)."),
+    stop: Stop = typer.Option(Stop.SUPPLEMENT, "--stop", help="Why the --pause spans stopped the clock."),
+    arrived: str | None = typer.Option(None, "--arrived", metavar="ISO8601",
+                                       help="When an electronic filing reached the institution (시행령 제6조⑧)."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
-    """Print the legal due instant of a VOC received at --received."""
+    """Print the legal due instant of a VOC received at --received (and its legal end, pauses, readings)."""
     from bot.app import build_calendar
-    from bot.casework.deadlines import compute_due
+    from bot.casework import limits
+    from bot.casework.deadlines import schedule
     from bot.conversation.texts import korean_due
 
     config = app_config(ctx)
     calendar = build_calendar(config.settings)
-    at = _received(received, calendar.tz)
-    chosen = _period(config.settings, str(config.path), intent, period, unit, regime)
+    tz = calendar.tz
+    at = _received(received, tz)
+    chosen = _period(config.settings, str(config.path), intent, period, unit, regime, law)
+    spans = [_pause(text, tz, stop) for text in pauses]
     try:
-        deadline = compute_due(at, chosen, calendar)
+        plan = schedule(at, chosen, calendar, paused=spans)
+        objection = limits.objection_from(at, calendar) if chosen.law is Law.DISCLOSURE else None
+        registration = limits.registration_limit(_received(arrived, tz, "--arrived"), calendar) if arrived else None
     except (ValueError, OverflowError) as exc:  # a due date past the year 9999, or out of the holiday tables
         raise InputRejected(f"cannot count {chosen} from {at.isoformat()}: {exc}") from None
-    due_at = deadline.due_at.astimezone(calendar.tz)
-    due_text = korean_due(deadline.due_at, deadline.date_only, calendar.tz)
+    due_at = plan.due.due_at.astimezone(tz)
+    due_text = korean_due(plan.due.due_at, plan.due.date_only, tz)
+    readings = {r.value: d.due_at.astimezone(tz).isoformat() for r, d in plan.readings.items()}
     if json_out:
         typer.echo(json.dumps({
-            "received_at": at.astimezone(calendar.tz).isoformat(), "period": str(chosen),
-            "unit": chosen.unit.value, "regime": chosen.regime.value, "due_at": due_at.isoformat(),
-            "date_only": deadline.date_only, "due_text": due_text,
+            "received_at": at.astimezone(tz).isoformat(), "period": str(chosen),
+            "unit": chosen.unit.value, "regime": chosen.regime.value, "law": chosen.law.value,
+            "due_at": due_at.isoformat(), "date_only": plan.due.date_only, "due_text": due_text,
+            "legal_end": plan.legal_end.astimezone(tz).isoformat(),
+            "pauses": [{"start": p.start.isoformat(), "end": p.end.isoformat() if p.end else None,
+                        "kind": p.kind.value, "article": p.kind.article} for p in spans],
+            "readings": readings,
+            "objection_from": objection.astimezone(tz).isoformat() if objection else None,
+            "registration_limit": registration.astimezone(tz).isoformat() if registration else None,
         }, ensure_ascii=False))
-    else:
-        typer.echo(f"{due_at.isoformat()}  ({chosen}, {due_text})")
+        return
+    lines = [f"{due_at.isoformat()}  ({chosen}, {due_text})",
+             f"legal end: {_legal(plan.legal_end, plan.due.date_only, tz)}"]
+    lines += [f"clock stopped: {p.start.isoformat()} → {p.end.isoformat() if p.end else ''}  "
+              f"({p.kind.label_ko}, {p.kind.article})" for p in spans]
+    if chosen.law is Law.DISCLOSURE and objection is not None:
+        lines.append("readings (정보공개법 제11조): " + ", ".join(f"{k} {v}" for k, v in readings.items())
+                     + f"; alerts on the earlier, compliance on {chosen.regime.value}")
+        lines.append(f"objection possible from: {objection.astimezone(tz).isoformat()}  (정보공개법 제18조①)")
+    if registration is not None:
+        lines.append(f"register (접수) by: {registration.astimezone(tz).isoformat()}  (시행령 제6조⑧)")
+    typer.echo("\n".join(lines))
 
 
-def _received(text: str, tz: ZoneInfo) -> datetime:
+def _legal(end: datetime, date_only: bool, tz: ZoneInfo) -> str:
+    """``2026-10-02 24:00+09:00 (...)`` for a day-counted period: the legal end is the end of the last day."""
+    local = end.astimezone(tz)
+    if not date_only:
+        return local.isoformat()
+    return f"{local - timedelta(days=1):%Y-%m-%d} 24:00{local.isoformat()[-6:]}  (행정기본법 제6조①, 민법 제159조)"
+
+
+def _received(text: str, tz: ZoneInfo, option: str = "--received") -> datetime:
     try:
         at = datetime.fromisoformat(text)
     except ValueError:
-        raise InputRejected(f"--received {text!r} is not an ISO 8601 date-time") from None
+        raise InputRejected(f"{option} {text!r} is not an ISO 8601 date-time") from None
     return at if at.tzinfo is not None else at.replace(tzinfo=tz)
 
 
+def _pause(text: str, tz: ZoneInfo, stop: Stop) -> Interval:
+    from bot.casework.deadlines import Interval
+
+    start, slash, end = text.partition("/")
+    if not slash:
+        raise InputRejected(f"--pause {text!r} is not START/END (two ISO 8601 date-times)")
+    try:
+        return Interval(_received(start, tz, "--pause"), _received(end, tz, "--pause"), stop)
+    except ValueError as exc:
+        raise InputRejected(f"--pause {text!r}: {exc}") from None
+
+
 def _period(settings: Settings, file: str, intent: str | None, amount: int | None, unit: Unit | None,
-            regime: Regime) -> Period:
+            regime: Regime, law: Law) -> Period:
     from bot.casework.deadlines import Period
 
     if intent is not None:
@@ -103,6 +153,6 @@ def _period(settings: Settings, file: str, intent: str | None, amount: int | Non
     if unit is None or (amount is None and unit is not Unit.IMMEDIATE):
         raise InputRejected("give --intent NAME, or --period N --unit UNIT (or --unit immediate)")
     try:
-        return Period(amount or 0, unit, regime)
+        return Period(amount or 0, unit, regime, law)
     except ValueError as exc:  # e.g. an amount with "immediate", or hours under the civil regime
-        raise InputRejected(f"--period/--unit/--regime: {exc}") from None
+        raise InputRejected(f"--period/--unit/--regime/--law: {exc}") from None

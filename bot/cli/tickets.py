@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import typer
 
+from bot.casework.deadlines import Stop
 from bot.casework.staff import OPTIONS, SPECS, StaffAction
 from bot.casework.tickets import ExtensionReason, Status
 from bot.cli.context import app_config, console, group, print_table, run, write_json_array
@@ -42,7 +44,7 @@ def tickets_list(
 ) -> None:
     """List tickets, newest first."""
     from bot.app import open_desk
-    from bot.casework.views import TICKET_COLUMNS, ticket_json, ticket_row
+    from bot.casework.views import TICKET_COLUMNS, is_overdue, ticket_json, ticket_row
 
     config = app_config(ctx)
     known = sorted(config.settings.departments)
@@ -53,11 +55,14 @@ def tickets_list(
         desk = await open_desk(config)
         try:
             now, tz = desk.clock.now(), desk.calendar.tz
+            most = None if everything or limit == 0 else limit
             async with desk.uow() as uow:
-                found = uow.tickets.stream(
+                # The store selects by the practical due (18:00); lateness is judged by the legal end and the
+                # clock, so the overdue ones are picked here and the limit counts only those.
+                found = _taking(uow.tickets.stream(
                     status=status, department=department, channel=channel, overdue_at=now if overdue else None,
-                    limit=None if everything or limit == 0 else limit,
-                )
+                    limit=None if overdue else most,
+                ), lambda t: not overdue or is_overdue(t, now), most)
                 if json_out:
                     await write_json_array((ticket_json(t, tz, now) async for t in found), sys.stdout)
                     return []
@@ -70,6 +75,18 @@ def tickets_list(
         print_table(TICKET_COLUMNS, rows, empty="no tickets")
 
 
+async def _taking(found: AsyncIterator[Ticket], wanted: Callable[[Ticket], bool],
+                  most: int | None) -> AsyncIterator[Ticket]:
+    """The tickets of ``found`` that are ``wanted``, at most ``most`` of them (None: all)."""
+    taken = 0
+    async for ticket in found:
+        if most is not None and taken >= most:
+            return
+        if wanted(ticket):
+            taken += 1
+            yield ticket
+
+
 @tickets_app.command("show")
 def tickets_show(
     ctx: typer.Context,
@@ -80,7 +97,7 @@ def tickets_show(
     actor: str = typer.Option("", "--actor", metavar="STAFF", help="Who is looking (needed with --reveal-phone)."),
 ) -> None:
     """One ticket with its whole event log, in the institution's time zone."""
-    from bot.app import open_desk
+    from bot.app import build_calendar, open_desk
     from bot.casework.views import event_text, local_minutes, ticket_json
 
     if reveal_phone and not actor.strip():
@@ -104,17 +121,23 @@ def tickets_show(
         return ticket, desk.clock.now()
 
     ticket, now = run(go())
-    tz = ZoneInfo(config.settings.institution.timezone)
-    data = ticket_json(ticket, tz, now, reveal_phone=reveal_phone)
+    calendar = build_calendar(config.settings)
+    tz = calendar.tz
+    data = ticket_json(ticket, tz, now, reveal_phone=reveal_phone, calendar=calendar)
     if json_out:
         typer.echo(json.dumps(data, ensure_ascii=False))
         return
     data["received_at"] = local_minutes(ticket.received_at, tz)
     out = console()
-    for key in ("number", "voc_type", "intent", "status", "department", "channel", "received_at", "due_text",
-                "overdue", "policy", "assignee", "contact_phone", "text", "answer"):
+    keys = ["number", "voc_type", "intent", "status", "department", "channel", "received_at", "due_text",
+            "legal_due_text", "clock", "overdue", "policy", "assignee", "contact_phone", "text", "answer"]
+    keys += [k for k in ("arrived_at", "registration_limit", "supplement_until", "readings", "objection_from")
+             if data.get(k)]
+    for key in keys:
         out.print(f"[bold]{key}[/]: ", end="")
         out.print(str(data[key]), markup=False)
+    for warning in data["warnings"]:
+        out.print(f"[bold]warning[/]: {warning}", markup=True, highlight=False)
     print_table(("at", "actor", "action", "status", "text"), [
         (local_minutes(e.at, tz), e.actor, e.action.value,
          f"{e.from_status.value + ' → ' if e.from_status else ''}{e.to_status.value}", event_text(e))
@@ -144,24 +167,41 @@ def tickets_act(
     reason_code: ExtensionReason | None = typer.Option(None, OPTIONS["extension_reason"],
                                                        help="시행령 제21조 reason of an extension."),
     consent: bool = typer.Option(False, OPTIONS["consent"], help="The customer consented (second extension)."),
+    stop: Stop | None = typer.Option(None, OPTIONS["stop"],
+                                     help="Why the clock stops (pause; 시행령 제17조·제20조)."),
+    within: int | None = typer.Option(None, OPTIONS["within"], min=1, max=366, metavar="DAYS",
+                                      help="Days the customer is given to supplement (counted under 민법)."),
+    officer: str = typer.Option("", OPTIONS["officer"], metavar="NAME",
+                                help="Handling officer named in the notice (시행령 제31조; default: the assignee)."),
+    contact: str = typer.Option("", OPTIONS["contact"], metavar="PHONE",
+                                help="The officer's contact for the notice (default: the institution's number)."),
+    agency: str = typer.Option("", OPTIONS["agency"], metavar="NAME", help="Agency a 민원 is transferred to."),
+    far: bool = typer.Option(False, OPTIONS["far"], help="The department is far from the 민원실 (3 working hours)."),
 ) -> None:
     from bot.app import open_desk
-    from bot.conversation.texts import korean_due
+    from bot.casework.views import due_text, legal_text
 
     config = app_config(ctx)
     cmd = StaffAction(action=action, actor=actor, reason=reason, assignee=assignee, department=department,
-                      answer=answer, extension_amount=period, extension_reason=reason_code, consent=consent)
+                      answer=answer, extension_amount=period, extension_reason=reason_code, consent=consent,
+                      stop=stop, within=within, officer=officer, contact=contact, agency=agency, far=far)
 
-    async def go() -> str:
+    async def go() -> list[str]:
         desk = await open_desk(config)
         try:
             ticket = await desk.staff.act(number.strip().upper(), cmd)
         finally:
             await desk.aclose()
-        return (f"{ticket.number}: {ticket.status.label_ko} ({ticket.status.value}), "
-                f"처리기한 {korean_due(ticket.due_at, ticket.due_date_only, desk.calendar.tz)}")
+        tz = desk.calendar.tz
+        lines = [f"{ticket.number}: {ticket.status.label_ko} ({ticket.status.value}), "
+                 f"처리기한 {due_text(ticket, tz)} (법정 기한 {legal_text(ticket, tz)})"]
+        event = ticket.events[-1]
+        if event.data.get("late"):
+            lines.append(f"warning: {event.action.value} after its limit {event.data.get('limit', '')} "
+                         f"({event.data.get('article', '')})")
+        return lines
 
-    typer.echo(run(go()))
+    typer.echo("\n".join(run(go())))
 
 
 @handoffs_app.command("list")
