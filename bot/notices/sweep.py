@@ -17,18 +17,9 @@ EARLIEST = timedelta(days=10)
 
 
 def progress_times(received_at: datetime, until: datetime, calendar: WorkCalendar) -> list[datetime]:
-    """The 30-day progress notice instants whose time has come by ``until``. One that falls on a Saturday,
-    Sunday or public holiday moves to the same hour of the working day before it (never late)."""
-    due = []
-    for at in interim_notice_times(received_at, until + EARLIEST):
-        local = calendar.to_local(at)
-        day = local.date()
-        while not calendar.is_working_day(day):
-            day -= timedelta(days=1)
-        moved = datetime.combine(day, local.timetz()) if day != local.date() else at
-        if moved <= until:
-            due.append(moved)
-    return due
+    """The 30-day progress notice instants whose time has come by ``until``, each moved off a Saturday,
+    Sunday or public holiday to the working day before it (``deadlines.interim_notice_times``)."""
+    return interim_notice_times(received_at, until, calendar)
 
 
 @dataclass(frozen=True)
