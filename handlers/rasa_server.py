@@ -57,6 +57,7 @@ def action_server(executor: ActionExecutor, *, cors_origins: str | list[str] | N
     """rasa-sdk's app for ``executor`` (``endpoint.create_app``), guarded by ``check_call``."""
     app: WebApp = create_app(executor, cors_origins=cors_origins)
     app.config.KEEP_ALIVE_TIMEOUT = KEEP_ALIVE_S
+    app.config.TOUCHUP = False  # it rewrites Sanic's own classes, which works once per process only
 
     async def guard(request: Request) -> HTTPResponse | None:
         if request.method != "POST" or request.path != "/webhook":
@@ -82,6 +83,11 @@ async def serving(app: WebApp, host: str, port: int) -> AsyncIterator[int]:
     assert server is not None and server.server is not None
     try:
         await server.startup()
+    except BaseException:
+        server.server.close()
+        Sanic.unregister_app(app)
+        raise
+    try:
         await server.before_start()
         await server.after_start()
         await server.start_serving()
