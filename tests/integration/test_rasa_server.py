@@ -131,7 +131,8 @@ async def test_classify_then_a_bare_yes_files_the_classified_words(client: httpx
 
 async def test_status_from_the_latest_message_and_from_the_slot(client: httpx.AsyncClient) -> None:
     await client.post("/webhook", json=call("action_voc_open_ticket"))
-    asked = await client.post("/webhook", json=call("action_voc_status", "VOC-2026-000001 어떻게 됐나요?", message_id="m2"))
+    asked = await client.post("/webhook", json=call("action_voc_status", "VOC-2026-000001 어떻게 됐나요?",
+                                                    message_id="m2"))
     assert asked.json()["events"] == [
         slot("voc_ticket_number", "VOC-2026-000001"), slot("voc_due_date", "2026-10-02T18:00:00+09:00"),
         slot("voc_department", "service_quality"), slot("voc_status", "received")]
