@@ -201,11 +201,11 @@ class AssistedDesk:
         return words.answer(**words.ticket_facts(ticket), text=None, intent=None)
 
     async def status(self, ask: Ask) -> Answer:
-        """The status and due date of the customer's ticket named by ``ask.number`` or in ``ask.text``."""
+        """The status and due date of the customer's ticket named in ``ask.text``, else by ``ask.number``."""
         year = self.deps.clock.now().astimezone(self.deps.calendar.tz).year
         text = clean_text(ask.text)
-        number = (intake.ticket_number(ask.number or "", year) or intake.number_in(text)
-                  or intake.ticket_number(text, year))
+        number = (intake.number_in(text) or intake.ticket_number(text, year)
+                  or intake.ticket_number(ask.number or "", year))
         async with self.deps.uow() as uow:  # read only: never committed
             customer = await uow.customers.get_or_create(self.channel, ask.user_id)
             words = _Words(self.deps, self._locale(text, customer))
