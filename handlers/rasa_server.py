@@ -21,6 +21,7 @@ from bot.errors import CannotListen
 
 KEEP_ALIVE_S = 120  # rasa-sdk's own default: Rasa keeps its connection to the action server open
 GRACE_S = 5.0  # how long a stopping server lets requests in flight finish
+SENDER_MAX = 255  # a customer's identity is stored in 255 characters
 _OPTIONAL = {"slots": dict, "latest_message": dict, "events": list}
 
 Problem = tuple[int, dict[str, Any]]
@@ -45,6 +46,8 @@ def check_call(body: bytes, content_encoding: str | None, known: Collection[str]
     tracker = call.get("tracker")
     if not isinstance(tracker, dict) or not isinstance(tracker.get("sender_id"), str):
         return 400, {"error": "tracker must be an object with a sender_id", "action_name": name}
+    if not 0 < len(tracker["sender_id"]) <= SENDER_MAX:
+        return 400, {"error": f"tracker.sender_id must have 1 to {SENDER_MAX} characters", "action_name": name}
     for key, kind in _OPTIONAL.items():
         if tracker.get(key) is not None and not isinstance(tracker[key], kind):
             return 400, {"error": f"tracker.{key} must be a JSON {kind.__name__}", "action_name": name}

@@ -41,7 +41,6 @@ class Ask:
     intent: str | None = None
     number: str | None = None
     phone: str | None = None
-    display_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -110,17 +109,20 @@ class AssistedDesk:
         return words.answer()
 
     def classify(self, ask: Ask) -> Answer:
-        """What the classifier makes of the text; a VOC's (redacted) text is kept as ``text`` for opening."""
-        redacted = redact(clean_text(ask.text)[: self.deps.settings.dialogue.max_text_chars])
-        found, route = self._reading(redacted.text) if redacted.text else (None, None)
+        """What the classifier makes of the text. A VOC's words (redacted) are kept as ``text`` for opening,
+        unless they are too long to file (opening then says so)."""
+        raw = clean_text(ask.text)
+        limit = self.deps.settings.dialogue.max_text_chars
+        redacted = redact(raw[:limit])
         words = _Words(self.deps, self._locale(redacted.text))
-        if found is None:
+        if not redacted.text:
             return words.answer(voc_type=None, intent=None, confidence=0.0)
+        found, route = self._reading(redacted.text)
+        confidence = round(found.confidence, 4)
         if route is None:
-            return words.answer(voc_type=None, intent=found.intent, confidence=round(found.confidence, 4))
-        confidence = found.confidence if found.intent == route.intent else 0.0
-        return words.answer(voc_type=route.voc_type.value, intent=route.intent, confidence=round(confidence, 4),
-                            text=redacted.text)
+            return words.answer(voc_type=None, intent=found.intent, confidence=confidence)
+        kept = {"text": redacted.text} if len(raw) <= limit else {}
+        return words.answer(voc_type=route.voc_type.value, intent=route.intent, confidence=confidence, **kept)
 
     async def open_ticket(self, ask: Ask) -> Answer:
         """Open a ticket for ``ask.text`` with the assistant's intent (when vocdesk routes it) or the
@@ -170,8 +172,7 @@ class AssistedDesk:
             words.say(f"remedy.{route.intent}")
 
     async def _customer(self, uow: UnitOfWork, ask: Ask, locale: str) -> Customer:
-        customer = await uow.customers.get_or_create(self.channel, ask.user_id, display_name=ask.display_name[:100],
-                                                     locale=locale)
+        customer = await uow.customers.get_or_create(self.channel, ask.user_id, locale=locale)
         customer.locale = locale
         phone = normalize_mobile(ask.phone or "")
         if phone:

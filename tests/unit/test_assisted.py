@@ -155,3 +155,8 @@ async def test_a_failed_handoff_stores_nothing(store: Store) -> None:
     with pytest.raises(ConnectionResetError):
         await desk(store, lambda: BrokenOutboxUnitOfWork(store)).handoff(Ask("u", "상담원", message_key="k"))
     assert not store.handoffs and not store.inbound
+
+
+async def test_words_too_long_to_file_are_classified_but_not_kept_for_opening(store: Store) -> None:
+    found = desk(store).classify(Ask("u", "직원이 불친절 " + "가" * 5000))
+    assert found.facts["intent"] == "unfriendly_service" and "text" not in found.facts

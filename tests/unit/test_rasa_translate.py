@@ -74,6 +74,8 @@ def body(**call: Any) -> bytes:
     (body(next_action=None), "next_action must name an action"),
     (body(tracker=[]), "tracker must be an object with a sender_id"),
     (body(tracker={"slots": {}}), "tracker must be an object with a sender_id"),
+    (body(tracker={"sender_id": ""}), "tracker.sender_id must have 1 to 255 characters"),
+    (body(tracker={"sender_id": "x" * 256}), "tracker.sender_id must have 1 to 255 characters"),
     (body(tracker={"sender_id": "s", "slots": []}), "tracker.slots must be a JSON dict"),
     (body(tracker={"sender_id": "s", "events": {}}), "tracker.events must be a JSON list"),
     (body(version=3.21), "version must be a string"),
