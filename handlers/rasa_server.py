@@ -10,7 +10,7 @@ import socket
 import zlib
 from collections.abc import AsyncIterator, Collection, Mapping
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeAlias
 
 from rasa_sdk.endpoint import create_app
 from rasa_sdk.executor import ActionExecutor
@@ -25,7 +25,7 @@ SENDER_MAX = 255  # a customer's identity is stored in 255 characters
 _OPTIONAL = {"slots": dict, "latest_message": dict, "events": list}
 
 Problem = tuple[int, dict[str, Any]]
-WebApp = Sanic[Any, Any]
+WebApp: TypeAlias = Sanic[Any, Any]
 
 
 def check_call(body: bytes, content_encoding: str | None, known: Collection[str]) -> Problem | None:
