@@ -20,6 +20,7 @@ from bot.clock import Clock, SystemClock
 if TYPE_CHECKING:
     from bot.casework.routing import RoutingTable
     from bot.config import AppConfig, Settings
+    from bot.conversation.assisted import AssistedDesk
     from bot.conversation.classification import Classifier
     from bot.conversation.dialogue import Dialogue
     from bot.conversation.texts import Catalog
@@ -151,6 +152,12 @@ class App:
             purged = await uow.conversations.purge(self.clock.now() - ttl, DRAFT_STEPS)
             await uow.commit()
         return purged
+
+    def assisted(self, channel: str) -> AssistedDesk:
+        """The VOC actions for an assistant that keeps the conversation itself (Rasa), as ``channel``."""
+        from bot.conversation.assisted import AssistedDesk
+
+        return AssistedDesk(self.dialogue.deps, channel)
 
     async def defer_reply(self, channel: str, chat_id: int | str, text: str) -> None:
         """Queue a chat reply the channel could not send now; the notices dispatcher delivers it."""

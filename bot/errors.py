@@ -106,3 +106,28 @@ class DatabaseBusy(VocdeskError):
 
     def __str__(self) -> str:
         return f"the database is busy (waited {self.waited_s:.1f} s for a connection); please try again"
+
+
+@dataclass
+class MissingExtra(VocdeskError):
+    """A command needs an optional part of vocdesk that is not installed (``pip install 'vocdesk[extra]'``)."""
+
+    command: str
+    extra: str
+    package: str
+
+    def __str__(self) -> str:
+        return (f"'{self.command}' needs {self.package}, which is not installed: "
+                f"pip install 'vocdesk[{self.extra}]' (or -e '.[{self.extra}]' in a source tree)")
+
+
+@dataclass
+class CannotListen(VocdeskError):
+    """A server could not open its port (in use, or not allowed)."""
+
+    host: str
+    port: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"cannot listen on {self.host}:{self.port}: {self.reason}"

@@ -1,10 +1,23 @@
 from __future__ import annotations
 
+import importlib.util
+import os
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def require_extra(module: str, extra: str) -> None:
+    """Skip the calling test module when an optional extra is not installed, except under ``CI`` (whose
+    ``make test`` installs every extra), where that is a failure."""
+    if importlib.util.find_spec(module) is not None:
+        return
+    message = f"{module} is not installed: pip install -e '.[{extra}]'"
+    if os.environ.get("CI"):
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message, allow_module_level=True)
 
 
 @pytest.fixture(scope="session")

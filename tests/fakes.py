@@ -322,6 +322,22 @@ class RacingUnitOfWork(FakeUnitOfWork):
         return self
 
 
+class _BrokenOutbox(FakeOutbox):
+    async def put(self, kind: str, payload: dict[str, Any], *, dedupe_key: str | None = None,
+                  available_at: datetime | None = None) -> bool:
+        raise ConnectionResetError("the database went away")
+
+
+class BrokenOutboxUnitOfWork(FakeUnitOfWork):
+    """The database fails on the outbox write, after the ticket or hand-off was written in the same unit of
+    work (which is then never committed)."""
+
+    async def __aenter__(self) -> Self:
+        await super().__aenter__()
+        self.outbox = _BrokenOutbox(self.work)
+        return self
+
+
 class ScriptedClassifier:
     """Answers from a table of substrings; records every text it was asked about."""
 

@@ -424,6 +424,7 @@ async def waiting_for_a_lock(database: Database) -> None:
     """Return once a session of this test's PostgreSQL database waits for a lock."""
     async with database.engine.connect() as connection:
         while not (await connection.execute(LOCK_WAITERS)).scalar():
+            await connection.rollback()  # pg_stat_activity is a snapshot kept until the transaction ends
             await asyncio.sleep(0.01)
 
 
