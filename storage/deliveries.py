@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BindParameter, bindparam, func, literal, or_, select, update
+from sqlalchemy import BindParameter, bindparam, case, func, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.notices.model import Event, Facts, NewDelivery
@@ -60,7 +60,9 @@ class DeliverySql:
             state=bindparam("state"), last_error=bindparam("error"), ref=bindparam("ref"),
             sent_at=bindparam("sent_at"), next_attempt_at=func.coalesce(bindparam("next_at"), d.next_attempt_at),
             claimed_until=None, recorded=d.attempts)
-        self.next_delivery = select(func.min(d.next_attempt_at)).where(d.state == PENDING)
+        # a leased delivery is not due before its lease ends (a waiting worker would spin until then)
+        due_at = case((d.claimed_until > d.next_attempt_at, d.claimed_until), else_=d.next_attempt_at)
+        self.next_delivery = select(func.min(due_at)).where(d.state == PENDING)
         self.next_event = select(func.min(o.available_at)).where(o.delivered_at.is_(None))
         self.rows = {state: select(DELIVERIES).where(d.state == bindparam("state")) if state else select(DELIVERIES)
                      for state in (True, False)}
