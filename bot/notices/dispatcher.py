@@ -68,15 +68,17 @@ class Dispatcher:
         self.rng = rng
 
     # -- one pass ----------------------------------------------------------------------------------------
-    async def run_once(self) -> Pass:
-        """Fan out every waiting event and send every delivery due now, then return (``dispatch --once``)."""
+    async def run_once(self, stop: asyncio.Event | None = None) -> Pass:
+        """Fan out every waiting event and send every delivery due now, then return (``dispatch --once``);
+        when ``stop`` is set, return after the batch in flight instead."""
         total = Pass()
-        while True:
+        while stop is None or not stop.is_set():
             step = Pass(fanned_out=await self.fan_out())
             step += await self.deliver()
             total += step
             if not step.busy:
-                return total
+                break
+        return total
 
     async def fan_out(self) -> int:
         now = self.clock.now()
@@ -185,14 +187,16 @@ class Dispatcher:
         flight when ``stop`` is set are finished and recorded before returning."""
         while not stop.is_set():
             wake.clear()
+            idle = interval
             try:
-                done = await self.run_once()
+                done = await self.run_once(stop)
+                idle = await self._idle_for(interval)
             except Exception as exc:  # a database hiccup: log it and try again after the interval
                 log.error("dispatch pass failed: %s: %s", type(exc).__name__, mask(str(exc)))
                 done = Pass()
             if on_pass is not None and done.busy:
                 on_pass(done)
-            await _first(stop, wake, await self._idle_for(interval))
+            await _first(stop, wake, idle)
 
     async def _idle_for(self, interval: float) -> float:
         async with self.uow() as uow:
