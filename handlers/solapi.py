@@ -84,7 +84,7 @@ def from_solapi(batch: Sequence[Outgoing], response: Mapping[str, Any]) -> tuple
             fallback.append(message)
         else:
             outcomes.append(Dead(key, f"SOLAPI {item.get('statusCode', '?')}: {item.get('statusMessage', '')}"))
-    outcomes += [Retry(m.key, "no result for this message") for m in batch if m.key not in seen]
+    outcomes += [Retry(m.key, "no result for this message", unsure=True) for m in batch if m.key not in seen]
     return outcomes, fallback
 
 
@@ -139,10 +139,12 @@ class SolapiSink:
         headers = {"Authorization": authorization(self.api_key, self.api_secret)}
         try:
             response = await self.client.post(SEND_PATH, json=body, headers=headers)
-        except httpx.TimeoutException:
-            return [Retry(m.key, "SOLAPI timed out") for m in batch], []
         except httpx.TransportError as exc:
-            return [Retry(m.key, f"SOLAPI unreachable: {type(exc).__name__}") for m in batch], []
+            # Not connected: SOLAPI has nothing. Cut off after the request went out: it may have it all.
+            unsure = not isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
+            reason = "SOLAPI timed out" if isinstance(exc, httpx.TimeoutException) else \
+                f"SOLAPI unreachable: {type(exc).__name__}"
+            return [Retry(m.key, reason, unsure=unsure) for m in batch], []
         status = response.status_code
         if status in (408, 429) or status >= 500:
             after = retry_after(response.headers)

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BindParameter, bindparam, func, literal, or_, select, update
+from sqlalchemy import BindParameter, Boolean, bindparam, case, func, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.notices.model import Event, Facts, NewDelivery
@@ -59,8 +59,10 @@ class DeliverySql:
         self.record = update(DELIVERIES).where(d.id == bindparam("b_id"), d.state == PENDING).values(
             state=bindparam("state"), last_error=bindparam("error"), ref=bindparam("ref"),
             sent_at=bindparam("sent_at"), next_attempt_at=func.coalesce(bindparam("next_at"), d.next_attempt_at),
-            claimed_until=None, recorded=d.attempts)
-        self.next_delivery = select(func.min(d.next_attempt_at)).where(d.state == PENDING)
+            claimed_until=None, recorded=case((bindparam("unsure", type_=Boolean), d.recorded), else_=d.attempts))
+        # a leased delivery is not due before its lease ends (a waiting worker would spin until then)
+        due_at = case((d.claimed_until > d.next_attempt_at, d.claimed_until), else_=d.next_attempt_at)
+        self.next_delivery = select(func.min(due_at)).where(d.state == PENDING)
         self.next_event = select(func.min(o.available_at)).where(o.delivered_at.is_(None))
         self.rows = {state: select(DELIVERIES).where(d.state == bindparam("state")) if state else select(DELIVERIES)
                      for state in (True, False)}
@@ -142,7 +144,7 @@ class SqlDeliveryRepository:
         if results:
             await self._work.execute(self._sql.record, [{
                 "b_id": r.id, "state": r.state, "error": r.error[:2000], "ref": r.ref[:255],
-                "sent_at": now if r.state == "sent" else None, "next_at": r.next_attempt_at,
+                "sent_at": now if r.state == "sent" else None, "next_at": r.next_attempt_at, "unsure": r.unsure,
             } for r in results])
 
     async def next_due(self) -> datetime | None:

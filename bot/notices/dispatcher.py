@@ -68,15 +68,17 @@ class Dispatcher:
         self.rng = rng
 
     # -- one pass ----------------------------------------------------------------------------------------
-    async def run_once(self) -> Pass:
-        """Fan out every waiting event and send every delivery due now, then return (``dispatch --once``)."""
+    async def run_once(self, stop: asyncio.Event | None = None) -> Pass:
+        """Fan out every waiting event and send every delivery due now, then return (``dispatch --once``);
+        when ``stop`` is set, return after the batch in flight instead."""
         total = Pass()
-        while True:
+        while stop is None or not stop.is_set():
             step = Pass(fanned_out=await self.fan_out())
             step += await self.deliver()
             total += step
             if not step.busy:
-                return total
+                break
+        return total
 
     async def fan_out(self) -> int:
         now = self.clock.now()
@@ -109,18 +111,24 @@ class Dispatcher:
             return [Dead(d.key, f"no sink {sink_name!r} is configured") for d in deliveries]
         outcomes: list[Outcome] = []
         ambiguous = [d for d in deliveries if d.maybe_sent]
-        already: set[str] = set()
+        settled: set[str] = set()
         if ambiguous:
             already = await _sent_before(sink, [outgoing(d) for d in ambiguous])
-            outcomes += [Sent(key, "found at the provider") for key in already]
-        todo = [outgoing(d) for d in deliveries if d.key not in already]
+            if already is None:  # sending blind could send twice: ask again at the next attempt
+                outcomes += [Retry(d.key, "could not ask the provider what it already has", unsure=True)
+                             for d in ambiguous]
+                settled = {d.key for d in ambiguous}
+            else:
+                outcomes += [Sent(key, "found at the provider") for key in already]
+                settled = already
+        todo = [outgoing(d) for d in deliveries if d.key not in settled]
         for start in range(0, len(todo), max(sink.batch_size, 1)):
             batch = todo[start:start + sink.batch_size]
             try:
                 outcomes += await sink.send(batch)
             except Exception as exc:  # a sink must not raise; if it does, the batch is retried, not lost
                 log.error("sink %s raised %s; the batch will be retried", sink_name, type(exc).__name__)
-                outcomes += [Retry(m.key, f"sink raised {type(exc).__name__}") for m in batch]
+                outcomes += [Retry(m.key, f"sink raised {type(exc).__name__}", unsure=True) for m in batch]
         return outcomes
 
     async def _record(self, claimed: Sequence[Delivery], outcomes: Sequence[Outcome]) -> Pass:
@@ -169,7 +177,7 @@ class Dispatcher:
         s = self.settings
         when = next_attempt(now, delivery.attempts, outcome.after, base=s.backoff_base, cap=s.backoff_cap,
                             rng=self.rng)
-        return Recorded(delivery.id, PENDING, error=outcome.reason, next_attempt_at=when)
+        return Recorded(delivery.id, PENDING, error=outcome.reason, next_attempt_at=when, unsure=outcome.unsure)
 
     # -- the worker --------------------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event, wake: asyncio.Event, *, interval: float = 5.0,
@@ -179,14 +187,16 @@ class Dispatcher:
         flight when ``stop`` is set are finished and recorded before returning."""
         while not stop.is_set():
             wake.clear()
+            idle = interval
             try:
-                done = await self.run_once()
+                done = await self.run_once(stop)
+                idle = await self._idle_for(interval)
             except Exception as exc:  # a database hiccup: log it and try again after the interval
                 log.error("dispatch pass failed: %s: %s", type(exc).__name__, mask(str(exc)))
                 done = Pass()
             if on_pass is not None and done.busy:
                 on_pass(done)
-            await _first(stop, wake, await self._idle_for(interval))
+            await _first(stop, wake, idle)
 
     async def _idle_for(self, interval: float) -> float:
         async with self.uow() as uow:
@@ -204,16 +214,17 @@ def outgoing(d: Delivery) -> Outgoing:
     return Outgoing(d.key, d.kind, d.sink, d.to, text, alimtalk, {"number": d.number, "locale": d.locale})
 
 
-async def _sent_before(sink: Sink, batch: list[Outgoing]) -> set[str]:
+async def _sent_before(sink: Sink, batch: list[Outgoing]) -> set[str] | None:
+    """The keys of ``batch`` the sink's provider already has; None when it could not say."""
     check = getattr(sink, "sent_before", None)
     if check is None:
         return set()
     try:
         found: set[str] = await check(batch)
     except Exception as exc:
-        log.warning("sink %s could not say what it already sent (%s); sending again", sink.name,
+        log.warning("sink %s could not say what it already sent (%s); asking again later", sink.name,
                     type(exc).__name__)
-        return set()
+        return None
     return found
 
 

@@ -42,11 +42,13 @@ class Sent:
 @dataclass(frozen=True)
 class Retry:
     """A transient failure (5xx, timeout, 408, 429): try again, not before ``after`` seconds when the
-    provider said so (``Retry-After``)."""
+    provider said so (``Retry-After``). ``unsure``: the provider may have accepted it all the same (a timeout
+    after the request went out), so the next attempt asks the sink first, as after a killed worker."""
 
     key: str
     reason: str
     after: float | None = None
+    unsure: bool = False
 
 
 @dataclass(frozen=True)

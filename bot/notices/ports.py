@@ -43,6 +43,7 @@ class Recorded:
     error: str = ""
     ref: str = ""
     next_attempt_at: datetime | None = None
+    unsure: bool = False  # the attempt may have reached the provider: the next claim is ``maybe_sent``
 
 
 @dataclass(frozen=True)

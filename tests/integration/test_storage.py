@@ -421,7 +421,8 @@ LOCK_WAITERS = text("SELECT count(*) FROM pg_stat_activity "
 
 
 async def waiting_for_a_lock(database: Database) -> None:
-    """Return once a session of this test's PostgreSQL database waits for a lock."""
+    """Return once a session of this test's PostgreSQL database waits for a lock. Each look is its own
+    transaction: PostgreSQL keeps a transaction's first view of ``pg_stat_activity`` until it ends."""
     async with database.engine.connect() as connection:
         while not (await connection.execute(LOCK_WAITERS)).scalar():
             await connection.rollback()  # pg_stat_activity is a snapshot kept until the transaction ends
