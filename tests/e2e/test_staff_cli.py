@@ -133,8 +133,9 @@ def test_help_shows_flags_and_what_each_action_needs(vocdesk: Run) -> None:
     act = vocdesk("tickets", "act", "--help")
     assert act.returncode == 0
     lines = [" ".join(line.split()) for line in act.stdout.splitlines()]
-    assert "extend --reason --reason-code [--period] [--consent]" in lines
-    assert "transfer --to --reason" in lines
+    assert "extend --reason --reason-code [--period] [--consent] [--officer] [--contact]" in lines
+    assert "transfer --to --reason [--far]" in lines
+    assert "pause --stop --reason" in lines
     listing = vocdesk("tickets", "list", "--help").stdout
     assert "<bool>" not in listing
     assert any(line.split()[:1] == ["--json"] for line in listing.splitlines())

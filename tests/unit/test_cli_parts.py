@@ -110,10 +110,11 @@ def test_event_text_shows_what_was_said_and_where_the_ticket_went() -> None:
 
 
 def test_overdue_means_open_and_past_the_legal_end() -> None:
-    """행정기본법 제6조①, 민법 제159조: a day-counted period ends at 24:00 of its last day, not at 18:00."""
+    """행정기본법 제6조① → 민법 제159조: a day-counted period ends at 24:00; 18:00 (``due_at``) is only the target."""
     t = filed()
-    later = t.legal_due_at + timedelta(minutes=1)
-    assert not is_overdue(t, t.due_at) and not is_overdue(t, t.legal_due_at) and is_overdue(t, later)
+    later = t.legal_end + timedelta(minutes=1)
+    assert t.legal_end == t.due_at + timedelta(hours=6)
+    assert not is_overdue(t, t.due_at + timedelta(hours=5)) and is_overdue(t, later)
     assert ticket_row(t, KST, later) == (
         "VOC-2026-000001", "불만", "접수", "voc_desk", "-", "2026-09-22 10:00", "2026-10-02", "지연")
     t.answer_with(later, "staff:kim", "답변")

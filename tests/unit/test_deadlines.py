@@ -1,4 +1,10 @@
-"""Legal deadline engine: worked examples E1–E6 and edge conventions of reference §6, plus properties."""
+"""Legal deadline engine: worked examples E1–E6 and edge conventions of reference §6, plus properties.
+
+The audit of hand-computed cases (issue 16) is covered by pattern: the worked examples, receipt conventions
+(lunch, after hours, Saturday, another zone), calendar periods, holiday overrides, pauses, extensions,
+interim notices and remaining time. The two it found wrong are regression tests here: a supplement on an
+hour-counted period (행정절차법 시행령 제11조제1호) and the legal end of a day-counted period (민법 제159조).
+"""
 
 from __future__ import annotations
 
@@ -12,14 +18,17 @@ from hypothesis import strategies as st
 from bot.casework.deadlines import (
     Deadline,
     Interval,
+    Law,
     Period,
     Regime,
+    Stop,
     Unit,
     base_due,
     compute_due,
     extend,
     interim_notice_times,
     remaining_working_time,
+    schedule,
     shift_for_pauses,
 )
 from bot.casework.workcalendar import WorkCalendar
@@ -175,27 +184,86 @@ def test_open_pause_that_has_not_begun_changes_nothing() -> None:
     )
 
 
-def test_hour_regime_pause_adds_consumed_working_time() -> None:
-    received, pause = kst(2027, 2, 5, 16, 30), Interval(kst(2027, 2, 10, 10), kst(2027, 2, 10, 15))
+def test_hour_regime_stop_adds_the_working_time_it_took() -> None:
+    """행정절차법 시행령 제11조제4호 (a hearing) says nothing of days: the working time it took is added."""
+    received, pause = kst(2027, 2, 5, 16, 30), Interval(kst(2027, 2, 10, 10), kst(2027, 2, 10, 15), Stop.HEARING)
     assert compute_due(received, THREE_DAYS, CAL, paused=[pause]) == at(2027, 2, 15, 11, 30)
 
 
-def test_hour_regime_overlapping_and_open_pauses() -> None:
+def test_hour_regime_overlapping_and_open_stops() -> None:
     received = kst(2027, 2, 5, 16, 30)
     overlapping = [
-        Interval(kst(2027, 2, 10, 10), kst(2027, 2, 10, 12)),
-        Interval(kst(2027, 2, 10, 11), kst(2027, 2, 10, 15)),
+        Interval(kst(2027, 2, 10, 10), kst(2027, 2, 10, 12), Stop.OUTAGE),
+        Interval(kst(2027, 2, 10, 11), kst(2027, 2, 10, 15), Stop.TEST),
     ]
     expected = at(2027, 2, 15, 11, 30)
     assert compute_due(received, THREE_DAYS, CAL, paused=overlapping) == expected
-    open_pause = [Interval(kst(2027, 2, 10, 10))]
+    open_pause = [Interval(kst(2027, 2, 10, 10), kind=Stop.OUTAGE)]
     assert compute_due(received, THREE_DAYS, CAL, paused=open_pause, now=kst(2027, 2, 10, 15)) == expected
 
 
-def test_pause_outside_working_hours_changes_nothing() -> None:
+def test_stop_outside_working_hours_changes_nothing() -> None:
     base = base_due(kst(2027, 2, 5, 16, 30), THREE_DAYS, CAL)
-    lunch = Interval(kst(2027, 2, 10, 12), kst(2027, 2, 10, 13))
+    lunch = Interval(kst(2027, 2, 10, 12), kst(2027, 2, 10, 13), Stop.OUTAGE)
     assert shift_for_pauses(base, THREE_DAYS, [lunch], CAL, None) == base
+
+
+def test_hour_regime_supplement_stops_whole_days_regression() -> None:
+    """행정절차법 시행령 제11조제1호 (borrowed by 민원처리법 시행령 제20조제1호) leaves out the day the request
+    goes out and the day the supplement arrives, as whole days, in the hours regime too: a 3-day period
+    paused Tue 14:00 → Wed 11:00 is due Mon 10:00, not Thu 17:00 (the audit's first wrong case)."""
+    received = kst(2026, 11, 16, 10)  # Mon; 24 working hours → Thu 11-19 10:00
+    pause = Interval(kst(2026, 11, 17, 14), kst(2026, 11, 18, 11))
+    assert base_due(received, THREE_DAYS, CAL) == at(2026, 11, 19, 10)
+    assert compute_due(received, THREE_DAYS, CAL, paused=[pause]) == at(2026, 11, 23, 10)
+    # the same span stopped by an outage (시행령 제20조제2호) only adds the 6 working hours it took
+    outage = Interval(pause.start, pause.end, Stop.OUTAGE)
+    assert compute_due(received, THREE_DAYS, CAL, paused=[outage]) == at(2026, 11, 19, 17)
+
+
+def test_hour_regime_supplement_over_a_weekend_counts_working_days_only() -> None:
+    """행정절차법 시행령 제11조제1호: Fri request, Mon arrival: Fri and Mon are left out (16 h), not the weekend."""
+    received = kst(2026, 11, 18, 10)  # Wed; 24 working hours → Mon 11-23 10:00
+    pause = Interval(kst(2026, 11, 20, 16), kst(2026, 11, 23, 9, 30))
+    assert compute_due(received, THREE_DAYS, CAL, paused=[pause]) == at(2026, 11, 25, 10)
+    longer = Interval(kst(2026, 11, 18, 16), kst(2026, 11, 23, 9, 30))  # Wed → Mon: Wed, Thu, Fri, Mon
+    assert compute_due(kst(2026, 11, 16, 10), THREE_DAYS, CAL, paused=[longer]) == at(2026, 11, 25, 10)
+
+
+def test_day_regime_stop_counts_days_the_clock_was_stopped_at_opening() -> None:
+    """민원처리법 시행령 제20조제2호 and 행정절차법 시행령 제11조제2–6호 name no days, so 민법 제157·159조
+    (행정기본법 제6조①) counts them: a day counts when the clock was stopped at its 09:00 opening."""
+    received = kst(2026, 11, 16, 10)  # 7 days → Tue 11-24
+
+    def due(start: datetime, end: datetime) -> Deadline:
+        return compute_due(received, SEVEN_DAYS, CAL, paused=[Interval(start, end, Stop.OUTAGE)])
+
+    assert due(kst(2026, 11, 17, 10), kst(2026, 11, 17, 15)) == end_of(2026, 11, 24)  # within a day: none
+    assert due(kst(2026, 11, 17, 9), kst(2026, 11, 17, 18)) == end_of(2026, 11, 25)  # the whole Tue
+    assert due(kst(2026, 11, 17, 14), kst(2026, 11, 18, 11)) == end_of(2026, 11, 25)  # Wed only
+    assert due(kst(2026, 11, 17, 14), kst(2026, 11, 19, 9)) == end_of(2026, 11, 25)  # Wed; Thu resumed at 09:00
+    supplement = Interval(kst(2026, 11, 17, 14), kst(2026, 11, 18, 11))  # 제11조제1호: Tue and Wed
+    assert compute_due(received, SEVEN_DAYS, CAL, paused=[supplement]) == end_of(2026, 11, 26)
+
+
+def test_a_stop_that_begins_after_the_period_ran_out_revives_nothing() -> None:
+    """시행령 제20조 leaves periods out of a running period; once it has run out there is nothing to leave out."""
+    received = kst(2026, 11, 16, 10)
+    late = Interval(kst(2026, 11, 25, 10), kst(2026, 11, 26, 10))  # after 11-24
+    assert compute_due(received, SEVEN_DAYS, CAL, paused=[late]) == end_of(2026, 11, 24)
+    late_hours = Interval(kst(2026, 11, 19, 11), kst(2026, 11, 20, 11), Stop.OUTAGE)  # after Thu 10:00
+    assert compute_due(received, THREE_DAYS, CAL, paused=[late_hours]) == at(2026, 11, 19, 10)
+    chained = [Interval(kst(2026, 11, 23, 10), kst(2026, 11, 24, 10)),  # Mon–Tue: due → 11-26
+               Interval(kst(2026, 11, 25, 10), kst(2026, 11, 25, 11))]  # Wed: before the moved due, counts
+    assert compute_due(received, SEVEN_DAYS, CAL, paused=chained) == end_of(2026, 11, 27)
+
+
+def test_a_capped_stop_counts_no_further_than_its_cap() -> None:
+    """시행령 제17조④: a site investigation counts as stopped time only within its limit."""
+    received = kst(2026, 11, 16, 10)
+    capped = Interval(kst(2026, 11, 17, 9), kst(2026, 11, 20, 18), Stop.SITE_INVESTIGATION,
+                      cap=kst(2026, 11, 18, 9, 30))
+    assert compute_due(received, SEVEN_DAYS, CAL, paused=[capped]) == end_of(2026, 11, 26)  # Tue, Wed only
 
 
 def test_pause_validation() -> None:
@@ -231,6 +299,57 @@ def test_mismatched_extensions_are_rejected() -> None:
         extend(at(2027, 2, 12, 16, 30), Period(1, Unit.WEEKS), CAL)
     with pytest.raises(ValueError, match="day-counted"):
         extend(end_of(2026, 10, 2), Period(3, Unit.HOURS), CAL)
+
+
+# ----- legal end (행정기본법 제6조① → 민법 제159조) -----------------------------------------------------------
+
+
+def test_day_counted_period_legally_ends_at_midnight_regression() -> None:
+    """법 제19조 says nothing of the hour, so 민법 제159조 applies: the period ends at 24:00 of its last day.
+    18:00 stays the practical target (``due_at``); an answer at 19:00 on the due day is on time (the
+    audit's second wrong case)."""
+    due = compute_due(kst(2026, 9, 22, 10), SEVEN_DAYS, CAL)
+    assert due == end_of(2026, 10, 2)
+    assert due.legal_end == kst(2026, 10, 3)
+    assert kst(2026, 10, 2, 19) <= due.legal_end < kst(2026, 10, 3, 0, 1)
+
+
+def test_hour_counted_period_ends_at_its_instant() -> None:
+    """법 제19조①: a period of 5 days or less is counted in hours; its due instant is the limit."""
+    due = compute_due(kst(2027, 2, 5, 16, 30), THREE_DAYS, CAL)
+    assert due.legal_end == due.due_at == kst(2027, 2, 12, 16, 30)
+
+
+# ----- 정보공개 (정보공개법 제11조) --------------------------------------------------------------------------
+
+DISCLOSURE = Period(10, Unit.DAYS, Regime.CIVIL, Law.DISCLOSURE)
+
+
+def test_disclosure_computes_both_readings_and_alerts_on_the_earlier() -> None:
+    """정보공개법 제11조① has no counting rule: the 민법 reading (행정기본법 제6조①, the legal default) and the
+    민원 reading are both computed; over 추석 2027 the 민법 one is five working days earlier and governs."""
+    plan = schedule(kst(2027, 9, 9, 10), DISCLOSURE, CAL)
+    assert plan.readings[Regime.CIVIL] == end_of(2027, 9, 20)  # 9-19 Sun → Mon
+    assert plan.readings[Regime.MINWON] == end_of(2027, 9, 27)  # 9/9, 10, 13, 17, 20–24, 27
+    assert CAL.working_days_between(date(2027, 9, 21), date(2027, 9, 27)) == 5
+    assert plan.due == end_of(2027, 9, 20)
+    assert plan.legal_end == kst(2027, 9, 21)  # compliance: the configured (civil) reading
+    minwon_compliance = schedule(kst(2027, 9, 9, 10), Period(10, Unit.DAYS, Regime.MINWON, Law.DISCLOSURE), CAL)
+    assert minwon_compliance.due == end_of(2027, 9, 20)  # alerts stay on the strict reading
+    assert minwon_compliance.legal_end == kst(2027, 9, 28)
+
+
+def test_disclosure_extension_counts_from_the_day_after_in_each_reading() -> None:
+    """정보공개법 제11조②: 10 more days counted from the day after the period ended (worked example E2)."""
+    ten = Period(10, Unit.DAYS)
+    plan = schedule(kst(2026, 9, 23, 14), DISCLOSURE, CAL, extensions=[ten])
+    assert plan.readings == {Regime.CIVIL: end_of(2026, 10, 16), Regime.MINWON: end_of(2026, 10, 26)}
+    assert plan.due == end_of(2026, 10, 16)
+
+
+def test_disclosure_periods_are_days() -> None:
+    with pytest.raises(ValueError, match="정보공개법"):
+        Period(2, Unit.WEEKS, law=Law.DISCLOSURE)
 
 
 # ----- Period ----------------------------------------------------------------------------------------------
@@ -280,6 +399,18 @@ def test_interim_notices_every_thirty_calendar_days() -> None:
         kst(2027, 3, 30, 10),
         kst(2027, 4, 29, 10),
     ]
+
+
+def test_interim_notice_on_a_holiday_moves_to_the_working_day_before() -> None:
+    """시행령 제23조: the 30-day notice of a 민원 received 2026-12-02 falls on 2027-01-01 (신정); it moves to
+    the same hour of Thu 2026-12-31, and counts as due by then."""
+    received = kst(2026, 12, 2, 10)
+    assert interim_notice_times(received, kst(2027, 1, 1, 10)) == [kst(2027, 1, 1, 10)]
+    assert interim_notice_times(received, kst(2026, 12, 31, 10), CAL) == [kst(2026, 12, 31, 10)]
+    assert interim_notice_times(received, kst(2026, 12, 31, 9), CAL) == []
+    # 60 days: Sun 2027-01-31 → Fri 01-29, due before the 60th day itself; 90 days: Tue 03-02, unmoved
+    assert interim_notice_times(received, kst(2027, 1, 29, 12), CAL) == [kst(2026, 12, 31, 10), kst(2027, 1, 29, 10)]
+    assert interim_notice_times(received, kst(2027, 3, 2, 12), CAL)[-1] == kst(2027, 3, 2, 10)
 
 
 def test_remaining_working_time() -> None:
@@ -337,10 +468,31 @@ def test_due_is_monotone_in_receipt(first: datetime, second: datetime, period: P
 
 
 @PROPERTY_SETTINGS
-@given(RECEIVED, PERIODS, st.integers(0, 20 * 24), st.integers(0, 5 * 24))
+@given(RECEIVED, PERIODS, st.integers(0, 20 * 24), st.integers(0, 5 * 24), st.sampled_from(Stop))
 def test_pauses_never_move_the_due_earlier(
-    received: datetime, period: Period, offset: int, length: int
+    received: datetime, period: Period, offset: int, length: int, kind: Stop
 ) -> None:
     start = received + timedelta(hours=offset)
-    pause = Interval(start, start + timedelta(hours=length))
+    pause = Interval(start, start + timedelta(hours=length), kind)
     assert compute_due(received, period, CAL, paused=[pause]).due_at >= base_due(received, period, CAL).due_at
+
+
+@PROPERTY_SETTINGS
+@given(RECEIVED, PERIODS, st.integers(0, 20 * 24), st.integers(0, 5 * 24))
+def test_a_supplement_stops_at_least_as_long_as_any_other_stop(
+    received: datetime, period: Period, offset: int, length: int
+) -> None:
+    """행정절차법 시행령 제11조제1호 counts the supplement in whole days: never less than the time it took."""
+    start = received + timedelta(hours=offset)
+    end = start + timedelta(hours=length)
+    supplement = compute_due(received, period, CAL, paused=[Interval(start, end)])
+    outage = compute_due(received, period, CAL, paused=[Interval(start, end, Stop.OUTAGE)])
+    assert supplement.due_at >= outage.due_at
+
+
+@PROPERTY_SETTINGS
+@given(RECEIVED, PERIODS)
+def test_the_legal_end_is_never_before_the_practical_due(received: datetime, period: Period) -> None:
+    due = base_due(received, period, CAL)
+    assert due.legal_end >= due.due_at
+    assert due.legal_end - due.due_at < timedelta(days=1)

@@ -4,13 +4,13 @@ from datetime import datetime
 
 import pytest
 
-from bot.casework.deadlines import Period, Unit
+from bot.casework.deadlines import Period, Stop, Unit
 from bot.casework.staff import SPECS, Staff, StaffAction
 from bot.casework.tickets import Action, ExtensionReason, Status, Ticket
 from bot.casework.workcalendar import WorkCalendar
 from bot.clock import FixedClock
 from bot.conversation.classification import VocType
-from bot.errors import ConcurrentUpdate, IllegalTransition, InputRejected, TicketNotFound
+from bot.errors import ConcurrentUpdate, ExtensionRefused, IllegalTransition, InputRejected, TicketNotFound
 from tests.fakes import KST, FakeUnitOfWork, Races, RacingUnitOfWork, Store
 
 CAL = WorkCalendar.build()
@@ -27,9 +27,10 @@ async def stored_ticket(store: Store, phone: str = "") -> str:
     return ticket.number
 
 
-def staff_on(store: Store, races: Races | None = None) -> Staff:
+def staff_on(store: Store, races: Races | None = None, at: datetime = AT) -> Staff:
     lost = races or Races()
-    return Staff(lambda: RacingUnitOfWork(store, lost), CAL, FixedClock(AT), frozenset({"voc_desk", "legal"}))
+    return Staff(lambda: RacingUnitOfWork(store, lost), CAL, FixedClock(at), frozenset({"voc_desk", "legal"}),
+                 desk="voc_desk")
 
 
 async def test_actions_move_the_ticket_and_queue_a_notice() -> None:
@@ -103,8 +104,8 @@ async def test_a_missing_or_foreign_option_is_named(cmd: StaffAction, message: s
 
 
 def test_the_action_table_says_what_each_action_needs() -> None:
-    assert SPECS["extend"].usage() == "--reason --reason-code [--period] [--consent]"
-    assert SPECS["transfer"].usage() == "--to --reason"
+    assert SPECS["extend"].usage() == "--reason --reason-code [--period] [--consent] [--officer] [--contact]"
+    assert SPECS["transfer"].usage() == "--to --reason [--far]"
     assert SPECS["start"].usage() == "-"
 
 
@@ -145,3 +146,63 @@ async def test_nothing_to_reveal_records_nothing_and_an_unnamed_viewer_is_refuse
         await staff_on(store).reveal_contact(number, " ")
     with pytest.raises(TicketNotFound):
         await staff_on(store).reveal_contact("VOC-2026-999999", "staff:kim")
+
+
+def test_the_new_clock_actions_say_what_they_need() -> None:
+    assert SPECS["pause"].usage() == "--stop --reason"
+    assert SPECS["resume"].usage() == "[--reason]"
+    assert SPECS["request-supplement"].usage() == "--reason [--within] [--officer] [--contact]"
+    assert SPECS["extend"].usage() == "--reason --reason-code [--period] [--consent] [--officer] [--contact]"
+    assert SPECS["transfer-out"].usage() == "--agency --reason"
+    assert SPECS["re-request-supplement"].usage() == "--within --reason"
+
+
+async def test_pause_names_the_stops_it_takes() -> None:
+    store = Store()
+    number = await stored_ticket(store)
+    with pytest.raises(InputRejected) as err:
+        await staff_on(store).act(number, StaffAction("pause", "s", reason="장애"))
+    assert str(err.value).startswith("pause needs --stop (transit, representative, hearing, test, prerequisite, "
+                                     "outage, site_investigation, certificate)")
+
+
+async def test_an_extension_queues_the_notice_fields_of_articles_21_and_31() -> None:
+    """시행령 제21조③, 제31조: reason, new completion date, the officer's 소속·성명·연락처 reach the outbox."""
+    store = Store()
+    number = await stored_ticket(store)
+    await staff_on(store).act(number, StaffAction(
+        "extend", "staff:kim", reason="현장 조사", extension_reason=ExtensionReason.FACT_CHECK, officer="김민수",
+        contact="02-1234-5678"))
+    payload = store.outbox[-1]["payload"]
+    assert {k: payload[k] for k in ("reason", "due_at", "legal_due_at", "officer", "officer_department",
+                                    "officer_contact")} == {
+        "reason": "현장 조사", "due_at": "2026-10-15T18:00:00+09:00", "legal_due_at": "2026-10-16T00:00:00+09:00",
+        "officer": "김민수", "officer_department": "voc_desk", "officer_contact": "02-1234-5678"}
+
+
+async def test_a_late_extension_is_refused_with_its_reason() -> None:
+    """시행령 제21조①: `tickets act … extend` on a ticket past its due refuses, naming the article."""
+    store = Store()
+    number = await stored_ticket(store)
+    late = staff_on(store, at=datetime(2026, 10, 6, 10, 0, tzinfo=KST))
+    with pytest.raises(ExtensionRefused, match="시행령 제21조①"):
+        await late.act(number, StaffAction("extend", "s", reason="협조", extension_reason=ExtensionReason.COOPERATION))
+    assert not store.outbox
+
+
+async def test_transfer_from_the_desk_has_one_working_hour() -> None:
+    """시행령 제13조①: the 민원실 (``desk``) hands a 민원 to its department within 1 working hour."""
+    store = Store()
+    number = await stored_ticket(store)
+    ticket = await staff_on(store, at=AT.replace(hour=11, minute=30)).act(
+        number, StaffAction("transfer", "s", department="legal", reason="법령"))
+    assert (ticket.events[-1].data["late"], ticket.events[-1].data["article"]) == (True, "시행령 제13조①")
+
+
+async def test_pause_and_resume_through_staff() -> None:
+    store = Store()
+    number = await stored_ticket(store)
+    await staff_on(store).act(number, StaffAction("pause", "s", reason="감정 의뢰", stop=Stop.TEST))
+    ticket = await staff_on(store, at=datetime(2026, 9, 23, 10, 0, tzinfo=KST)).act(number, StaffAction("resume", "s"))
+    assert ticket.due_at == datetime(2026, 10, 6, 18, 0, tzinfo=KST)  # 9-23 (stopped at its opening) → +1
+    assert [row["kind"] for row in store.outbox] == ["ticket_pause", "ticket_resume"]
