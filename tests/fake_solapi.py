@@ -187,3 +187,19 @@ def fake_solapi() -> Iterator[FakeSolapi]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def main() -> None:
+    """``python -m tests.fake_solapi``: serve on 127.0.0.1 in a process of its own (benchmarks), print the base
+    URL, and when stdin closes print what was accepted (JSON: messages, keys, keys accepted more than once)."""
+    with fake_solapi() as fake:
+        print(fake.base_url, flush=True)
+        sys.stdin.read()
+        with fake.lock:
+            delivered = fake.delivered()
+        print(json.dumps({"accepted": sum(delivered.values()), "keys": len(delivered),
+                          "twice": sum(1 for n in delivered.values() if n > 1)}), flush=True)
+
+
+if __name__ == "__main__":
+    main()
