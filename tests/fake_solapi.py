@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import sys
 import threading
 import time
 from collections import Counter
@@ -36,6 +37,8 @@ class FakeSolapi:
     failing: set[str] = field(default_factory=set)  # numbers that fail for every type
     accepted: list[Json] = field(default_factory=list)  # every accepted message
     requests: list[Json] = field(default_factory=list)
+    in_flight: list[Json] = field(default_factory=list)  # send requests read, not yet answered (in their delay)
+    lookups: int = 0  # GET /messages/v4/list requests answered
     auth_errors: list[str] = field(default_factory=list)
     _salts: set[str] = field(default_factory=set)
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
@@ -115,19 +118,27 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._send(401, {"errorCode": problem, "errorMessage": problem})
             to = parse_qs(url.query).get("to", [""])[0]
             listed = {m["messageId"]: m for m in fake.accepted if m["to"] == to}
+            fake.lookups += 1
         self._send(200, {"limit": 500, "messageList": listed})
 
     def do_POST(self) -> None:
+        """A request is read whole, then waits ``delay`` (listed in ``in_flight``), then is answered: SOLAPI
+        has what it accepted even when the client hung up or was killed meanwhile."""
         fake = self.fake
         raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            body = None
+        seen = body if isinstance(body, dict) else {}
         if fake.delay:
+            with fake.lock:
+                fake.in_flight.append(seen)
             time.sleep(fake.delay)
+            with fake.lock:
+                fake.in_flight.remove(seen)
         with fake.lock:
-            try:
-                body = json.loads(raw)
-            except ValueError:
-                body = None
-            fake.requests.append(body if isinstance(body, dict) else {})
+            fake.requests.append(seen)
             if self.path != PATH:
                 return self._send(404, {"errorCode": "NotFound", "errorMessage": self.path})
             problem = fake.check_auth(self.headers.get("Authorization", ""))
@@ -154,11 +165,20 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hung up (timed out, or was killed) before its answer is not an error of the fake."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 @contextmanager
 def fake_solapi() -> Iterator[FakeSolapi]:
     fake = FakeSolapi()
     handler = type("Handler", (_Handler,), {"fake": fake})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = _Server(("127.0.0.1", 0), handler)
     fake.base_url = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -167,3 +187,19 @@ def fake_solapi() -> Iterator[FakeSolapi]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def main() -> None:
+    """``python -m tests.fake_solapi``: serve on 127.0.0.1 in a process of its own (benchmarks), print the base
+    URL, and when stdin closes print what was accepted (JSON: messages, keys, keys accepted more than once)."""
+    with fake_solapi() as fake:
+        print(fake.base_url, flush=True)
+        sys.stdin.read()
+        with fake.lock:
+            delivered = fake.delivered()
+        print(json.dumps({"accepted": sum(delivered.values()), "keys": len(delivered),
+                          "twice": sum(1 for n in delivered.values() if n > 1)}), flush=True)
+
+
+if __name__ == "__main__":
+    main()

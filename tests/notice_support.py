@@ -4,7 +4,7 @@ database, and the dispatcher the composition root builds (``bot.app.open_notices
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
@@ -17,7 +17,7 @@ from bot.casework.workcalendar import WorkCalendar
 from bot.clock import Clock
 from bot.config import AppConfig, load_config
 from bot.conversation.classification import VocType
-from storage.uow import Database
+from storage.uow import Database, SqlUnitOfWork
 from tests.fake_solapi import API_KEY, API_SECRET
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,7 +27,8 @@ CALENDAR = WorkCalendar.build()
 
 
 def notify_toml(*, solapi_url: str = "", quiet_hours: str = "", templates: str = "", lease_seconds: int = 120,
-                max_attempts: int = 8, batch_size: int = 200, poll_interval: float = 5.0, timeout: float = 10.0) -> str:
+                max_attempts: int = 8, batch_size: int = 200, poll_interval: float = 5.0, timeout: float = 10.0,
+                sender: str = SENDER) -> str:
     """A ``[notify]`` section: SOLAPI at ``solapi_url`` (the console provider without one)."""
     lines = ["[notify]", f'provider = "{"solapi" if solapi_url else "console"}"', f'quiet_hours = "{quiet_hours}"',
              f"lease_seconds = {lease_seconds}", f"max_attempts = {max_attempts}", f"batch_size = {batch_size}",
@@ -35,7 +36,7 @@ def notify_toml(*, solapi_url: str = "", quiet_hours: str = "", templates: str =
     if templates:
         lines.append(f'templates = "{templates}"')
     if solapi_url:
-        lines += ["", "[notify.solapi]", f'base_url = "{solapi_url}"', f'sender = "{SENDER}"',
+        lines += ["", "[notify.solapi]", f'base_url = "{solapi_url}"', f'sender = "{sender}"',
                   f'pf_id = "{PF_ID}"', f"timeout = {timeout}"]
     return "\n".join(lines) + "\n"
 
@@ -71,18 +72,32 @@ async def seed_ticket(database: Database, external_id: str, *, phone: str = "", 
                       received_at: datetime | None = None, event: bool = True) -> str:
     """A customer (with ``phone``), a ticket of theirs and, with ``event``, its ``ticket_opened`` outbox row,
     in one unit of work; returns the ticket's number."""
+    (number,) = await seed_tickets(database, [(external_id, phone)], channel=channel, received_at=received_at,
+                                   event=event)
+    return number
+
+
+async def seed_tickets(database: Database, customers: Sequence[tuple[str, str]], *, channel: str = "console",
+                       received_at: datetime | None = None, event: bool = True) -> list[str]:
+    """``seed_ticket`` for each (external id, phone), all in one unit of work."""
+    numbers = []
     async with database.uow() as uow:
-        customer = await uow.customers.get_or_create(channel, external_id)
-        customer.phone = phone
-        await uow.customers.save(customer)
-        assert customer.id is not None
-        at = received_at or database.clock.now()
-        ticket = await uow.tickets.add(Ticket.open(
-            customer_id=customer.id, channel=channel, voc_type=VocType.INQUIRY, intent="general_inquiry",
-            department="voc_desk", text="보증료 환급 절차가 궁금합니다", received_at=at,
-            policy=Period(7, Unit.DAYS), calendar=CALENDAR, actor="customer", contact_phone=phone))
-        if event:
-            await uow.outbox.put("ticket_opened", {"number": ticket.number, "department": "voc_desk"},
-                                 dedupe_key=f"opened:{ticket.number}")
+        for external_id, phone in customers:
+            numbers.append(await _seed(uow, external_id, phone, channel, received_at or database.clock.now(), event))
         await uow.commit()
+    return numbers
+
+
+async def _seed(uow: SqlUnitOfWork, external_id: str, phone: str, channel: str, at: datetime, event: bool) -> str:
+    customer = await uow.customers.get_or_create(channel, external_id)
+    customer.phone = phone
+    await uow.customers.save(customer)
+    assert customer.id is not None
+    ticket = await uow.tickets.add(Ticket.open(
+        customer_id=customer.id, channel=channel, voc_type=VocType.INQUIRY, intent="general_inquiry",
+        department="voc_desk", text="보증료 환급 절차가 궁금합니다", received_at=at,
+        policy=Period(7, Unit.DAYS), calendar=CALENDAR, actor="customer", contact_phone=phone))
+    if event:
+        await uow.outbox.put("ticket_opened", {"number": ticket.number, "department": "voc_desk"},
+                             dedupe_key=f"opened:{ticket.number}")
     return ticket.number

@@ -27,11 +27,12 @@ sla_app = group("Legal deadlines (민원처리법 제19조).")
 @config_app.command("check")
 def config_check(ctx: typer.Context) -> None:
     """Validate config.toml without starting anything."""
-    from bot.app import load_texts
+    from bot.app import load_templates, load_texts
 
     config = app_config(ctx)
     s = config.settings
     load_texts(config)  # the admin's text overrides: an unknown key or a changed placeholder is an error
+    load_templates(config)  # the notice templates ([notify] templates): an unknown variable is an error
     typer.echo(f"{config.path}: OK — {len(s.intents)} intents, {len(s.departments)} departments, "
                f"{len(s.policies)} deadline policies")
 
