@@ -234,7 +234,7 @@ class Ticket:
         until = self.supplement_until
         if until is None or at <= until:
             raise ActionRefused(self.number, "return", self._period_not_over(until, "시행령 제25조①"))
-        self._close_stops(at, {Stop.SUPPLEMENT})
+        self._close_stops(at, set(Stop))
         return self._apply(Action.RETURN, at, actor, reason=reason,
                            data={"until": until.isoformat(), "article": "시행령 제25조①"})
 
@@ -309,11 +309,11 @@ class Ticket:
             raise ExtensionRefused(self.number, "a second extension needs the customer's consent")
         if not detail.strip():
             raise ExtensionRefused(self.number, "the reason must be stated for the customer's notice")
-        now = schedule(self.received_at, self.policy, calendar, paused=self.pauses,
-                       extensions=[e.period for e in self.extensions], now=at)
-        if at > now.legal_end:
+        running = schedule(self.received_at, self.policy, calendar, paused=self.pauses,
+                           extensions=[e.period for e in self.extensions], now=at)
+        if at > running.legal_end:
             article = "정보공개법 제11조②" if disclosure else "시행령 제21조①"
-            raise ExtensionRefused(self.number, f"the period already ended at {now.legal_end.isoformat()}; "
+            raise ExtensionRefused(self.number, f"the period already ended at {running.legal_end.isoformat()}; "
                                                 f"a period is extended only while it runs ({article})")
         self.extensions.append(Extension(Period(period.amount, period.unit, period.regime), reason,
                                          detail.strip(), consent, at))
@@ -344,6 +344,7 @@ class Ticket:
         self._check(Action.TRANSFER_OUT)
         data = {"agency": agency, "from": self.department}
         data |= self._transfer_check(at, limits.TransferScope.AGENCY, calendar)
+        self._close_stops(at, set(Stop))
         return self._apply(Action.TRANSFER_OUT, at, actor, reason=reason, data=data)
 
     def notify_third_party(self, at: datetime, actor: str, reason: str) -> TicketEvent:

@@ -86,20 +86,20 @@ def event_text(event: TicketEvent) -> str:
     return "\n".join(str(part) for part in parts if part)
 
 
-def warnings(ticket: Ticket, now: datetime) -> list[str]:
+def warnings(ticket: Ticket, now: datetime, tz: ZoneInfo) -> list[str]:
     """What staff must look at: a limit that was missed (intake, transfer), a site investigation past its
     days, a supplement period that ran out."""
     found = [f"{e.action.value}: 기한 초과 ({e.data.get('article', '')}, 한도 {e.data.get('limit', '')})"
              for e in ticket.events if e.data.get("late")]
     for p in ticket.open_stops:
         if p.cap is not None and now > p.cap:
-            found.append(f"현장조사 기간 초과 ({Stop.SITE_INVESTIGATION.article}): {p.cap.isoformat()} 이후는 "
+            found.append(f"현장조사 기간 초과 ({Stop.SITE_INVESTIGATION.article}): {local_iso(p.cap, tz)} 이후는 "
                          "처리기간에 산입됨")
     until = ticket.supplement_until
     if until is not None and now > until:
-        found.append(f"보완기한 경과 ({until.isoformat()}): 다시 보완 요구(시행령 제24조③) 또는 반려(제25조①)")
+        found.append(f"보완기한 경과 ({local_iso(until, tz)}): 다시 보완 요구(시행령 제24조③) 또는 반려(제25조①)")
     if ticket.is_late(now):
-        found.append(f"처리기간 경과 (법정 기한 {ticket.legal_end.isoformat()})")
+        found.append(f"처리기간 경과 (법정 기한 {legal_text(ticket, tz)})")
     return found
 
 
@@ -166,7 +166,7 @@ def ticket_json(ticket: Ticket, tz: ZoneInfo, now: datetime, *, reveal_phone: bo
              "at": local_iso(e.at, tz)}
             for e in ticket.extensions
         ],
-        "warnings": warnings(ticket, now),
+        "warnings": warnings(ticket, now, tz),
         "events": [event_json(e, tz) for e in ticket.events],
     }
     if calendar is not None:
