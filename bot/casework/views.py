@@ -93,13 +93,13 @@ def warnings(ticket: Ticket, now: datetime, tz: ZoneInfo) -> list[str]:
              for e in ticket.events if e.data.get("late")]
     for p in ticket.open_stops:
         if p.cap is not None and now > p.cap:
-            found.append(f"현장조사 기간 초과 ({Stop.SITE_INVESTIGATION.article}): {local_minutes(p.cap, tz)} 이후는 "
+            found.append(f"현장조사 기간 초과 ({Stop.SITE_INVESTIGATION.article}): {local_iso(p.cap, tz)} 이후는 "
                          "처리기간에 산입됨")
     until = ticket.supplement_until
     if until is not None and now > until:
-        found.append(f"보완기한 경과 ({local_minutes(until, tz)}): 다시 보완 요구(시행령 제24조③) 또는 반려(제25조①)")
+        found.append(f"보완기한 경과 ({local_iso(until, tz)}): 다시 보완 요구(시행령 제24조③) 또는 반려(제25조①)")
     if ticket.is_late(now):
-        found.append(f"처리기간 경과 (법정 기한 {local_minutes(ticket.legal_end, tz)})")
+        found.append(f"처리기간 경과 (법정 기한 {legal_text(ticket, tz)})")
     return found
 
 
