@@ -31,6 +31,8 @@ CUSTOMER_NOTICES: dict[str, tuple[str, bool]] = {
     "ticket_answer": ("answered", False),
     "ticket_close": ("closed", False),
     "ticket_withdraw": ("withdrawn", False),
+    "ticket_return": ("returned", False),
+    "ticket_transfer_out": ("transferred_out", False),
     "ticket_withdrawn": ("withdrawn", True),
 }
 STAFF_EVENTS = frozenset({
@@ -87,10 +89,15 @@ class NoticePlanner:
             values["유형"] = self._type(facts, en)
         elif kind == "supplement_requested":
             values["보완내용"] = str(payload.get("reason", ""))
-        elif kind == "extended":
+        elif kind == "extended":  # 민원처리법 시행령 제21조③: the reason, the new date, who handles it
             values["사유"] = str(payload.get("reason", ""))
-            values["담당자"] = facts.assignee or values["담당부서"]
-            values["연락처"] = inst.phone
+            values["담당자"] = str(payload.get("officer") or facts.assignee or values["담당부서"])
+            values["연락처"] = str(payload.get("officer_contact") or inst.phone)
+        elif kind == "returned":  # 제25조①: the filing is returned, with the reason
+            values["사유"] = str(payload.get("reason", ""))
+        elif kind == "transferred_out":  # 제13조③: the customer is told where it went
+            values["기관명"] = str(payload.get("agency", ""))
+            values["사유"] = str(payload.get("reason", ""))
         elif kind == "progress":
             values["상태"] = self.texts.text(facts.locale, f"status.{facts.status}") if facts.status else ""
             days = (now - facts.received_at).days if facts.received_at else 0

@@ -31,6 +31,8 @@ KINDS: dict[str, frozenset[str]] = {
     "answered": _COMMON | {"답변", "안내"},
     "closed": _COMMON,
     "withdrawn": _COMMON,
+    "returned": _COMMON | {"사유"},
+    "transferred_out": _COMMON | {"기관명", "사유"},
 }
 LOCALES = ("ko", "en")
 BUILTIN = Path(__file__).resolve().parent / "templates.toml"

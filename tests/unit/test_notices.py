@@ -204,3 +204,21 @@ def test_a_progress_notice_on_a_non_working_day_moves_to_the_working_day_before(
     """민원처리법 시행령 제23조: the notice is never late; a trigger on 2027-01-01 moves to 2026-12-31."""
     (at,) = progress_times(received, received + timedelta(days=31), CAL)
     assert at == first and CAL.is_working_day(at.date()) and at.date() != date(2027, 1, 1)
+
+
+@pytest.mark.parametrize(("kind", "payload", "expected"), [
+    ("ticket_extend", {"reason": "현장 조사", "officer": "박지현 과장", "officer_contact": "02-710-4000"},
+     {"담당자": "박지현 과장", "연락처": "02-710-4000", "사유": "현장 조사"}),  # 시행령 제21조③
+    ("ticket_return", {"reason": "보완 기한 경과"}, {"사유": "보완 기한 경과"}),  # 시행령 제25조①
+    ("ticket_transfer_out", {"reason": "소관 아님", "agency": "중소벤처기업부"}, {"기관명": "중소벤처기업부"}),  # 제13조③
+])
+def test_legal_notices_carry_what_the_law_says_the_customer_must_be_told(
+        kind: str, payload: dict[str, str], expected: dict[str, str]) -> None:
+    from bot.notices.model import Event, Facts
+
+    facts = Facts(number="VOC-2026-000001", voc_type="complaint", intent="unfriendly_service",
+                  department="service_quality", status="in_progress", due_at=DAY + timedelta(days=10),
+                  received_at=DAY, customer_id=1, channel="console", locale="ko", has_phone=True)
+    (notice,) = planner("").plan(Event(7, kind, {"number": facts.number, **payload}), facts, DAY)
+    assert notice.sink == "sms" and expected.items() <= notice.variables.items()
+    assert "#{" not in notice.text
