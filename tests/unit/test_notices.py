@@ -210,7 +210,8 @@ def test_a_progress_notice_on_a_non_working_day_moves_to_the_working_day_before(
     ("ticket_extend", {"reason": "현장 조사", "officer": "박지현 과장", "officer_contact": "02-710-4000"},
      {"담당자": "박지현 과장", "연락처": "02-710-4000", "사유": "현장 조사"}),  # 시행령 제21조③
     ("ticket_return", {"reason": "보완 기한 경과"}, {"사유": "보완 기한 경과"}),  # 시행령 제25조①
-    ("ticket_transfer_out", {"reason": "소관 아님", "agency": "중소벤처기업부"}, {"기관명": "중소벤처기업부"}),  # 제13조③
+    ("ticket_transfer_out", {"reason": "소관 아님", "agency": "중소벤처기업부"},
+     {"기관명": "중소벤처기업부"}),  # 시행령 제13조③
 ])
 def test_legal_notices_carry_what_the_law_says_the_customer_must_be_told(
         kind: str, payload: dict[str, str], expected: dict[str, str]) -> None:
