@@ -58,7 +58,9 @@ class DeliverySql:
             claimed_until=bindparam("until"), attempts=d.attempts + 1).returning(*DELIVERIES.c)
         self.record = update(DELIVERIES).where(d.id == bindparam("b_id"), d.state == PENDING).values(
             state=bindparam("state"), last_error=bindparam("error"), ref=bindparam("ref"),
-            sent_at=bindparam("sent_at"), next_attempt_at=func.coalesce(bindparam("next_at"), d.next_attempt_at),
+            sent_at=bindparam("sent_at"),
+            # typed: inside coalesce an untyped parameter would reach SQLite unconverted (not as UTC)
+            next_attempt_at=func.coalesce(bindparam("next_at", type_=d.next_attempt_at.type), d.next_attempt_at),
             claimed_until=None, recorded=d.attempts)
         self.next_delivery = select(func.min(d.next_attempt_at)).where(d.state == PENDING)
         self.next_event = select(func.min(o.available_at)).where(o.delivered_at.is_(None))
