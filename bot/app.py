@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from bot.casework.staff import Staff
 from bot.casework.workcalendar import WorkCalendar
@@ -255,14 +255,14 @@ def slack_sink(config: AppConfig, database: Database, calendar: WorkCalendar, cl
                closers: list[Callable[[], Awaitable[None]]]) -> Sink:
     """Staff alerts into Slack (``[slack]``), with the client's connection pool added to ``closers``."""
     from bot.alerts.channels import Channels
-    from bot.alerts.messages import Labels
+    from bot.alerts.messages import Cards, Labels
     from handlers.slack import SlackSink, slack_client, slack_session
 
     session = slack_session(config)
     closers.append(session.close)
     settings = config.settings
     return SlackSink(slack_client(config, session), database.uow, Channels.from_settings(settings),
-                     Labels.from_settings(settings), calendar, clock)
+                     Cards(Labels.from_settings(settings), calendar, clock))
 
 
 def alert_plan(config: AppConfig) -> AlertPlan:
@@ -277,3 +277,26 @@ def alert_plan(config: AppConfig) -> AlertPlan:
     digest = time.fromisoformat(slack.digest_time) if slack.digest_time else None
     return AlertPlan(Ladders.parse(slack.ladder, slack.ladders),
                      tuple(p.to_period() for p in settings.policies.values()), digest)
+
+
+def slack_app(config: AppConfig, desk: Desk, *, socket_mode: bool = False, client: Any = None) -> Any:
+    """The Slack app (slack-bolt ``AsyncApp``) behind the cards' buttons, the forms and ``/voc``: serve it over
+    HTTP with ``handlers.slack_inbound.slack_events`` (``POST /slack/events``) or over Socket Mode
+    (``vocdesk slack``). ``client``: the Web API client (default: ``[slack]`` with ``SLACK_BOT_TOKEN``)."""
+    from bot.alerts.actions import AlertDesk, Directory
+    from bot.alerts.messages import Cards, Labels
+    from bot.errors import ConfigError
+    from handlers.slack import slack_client
+    from handlers.slack_inbound import build_app
+
+    file = str(config.path)
+    if not config.slack_bot_token:
+        raise ConfigError(file, "SLACK_BOT_TOKEN", "not set: export SLACK_BOT_TOKEN=xoxb-… (the app's bot token)")
+    if not socket_mode and not config.slack_signing_secret:
+        raise ConfigError(file, "SLACK_SIGNING_SECRET", "not set: requests from Slack cannot be verified without it")
+    settings = config.settings
+    labels = Labels.from_settings(settings)
+    service = AlertDesk(desk.staff, desk.uow, Directory.from_settings(settings),
+                        Cards(labels, desk.calendar, desk.clock), labels)
+    return build_app(service, client or slack_client(config), signing_secret=config.slack_signing_secret,
+                     socket_mode=socket_mode)

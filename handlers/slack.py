@@ -18,12 +18,9 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.alerts.channels import Channels
-from bot.alerts.messages import Labels, card, mentions
+from bot.alerts.messages import Cards, mentions
 from bot.alerts.ports import Thread
-from bot.alerts.workingtime import WorkingTime
 from bot.casework.tickets import Ticket
-from bot.casework.workcalendar import WorkCalendar
-from bot.clock import Clock
 from bot.config import AppConfig
 from bot.notices.model import Dead, Outcome, Outgoing, Retry, Sent
 from bot.notices.plan import ESCALATION
@@ -71,10 +68,8 @@ class SlackSink:
     name = "staff"
     batch_size = 20  # sent one by one, in order (a thread's replies keep their order)
 
-    def __init__(self, client: AsyncWebClient, uow: UnitOfWorkFactory, channels: Channels, labels: Labels,
-                 calendar: WorkCalendar, clock: Clock) -> None:
-        self.client, self.uow, self.channels, self.labels, self.clock = client, uow, channels, labels, clock
-        self.working = WorkingTime(calendar)
+    def __init__(self, client: AsyncWebClient, uow: UnitOfWorkFactory, channels: Channels, cards: Cards) -> None:
+        self.client, self.uow, self.channels, self.cards = client, uow, channels, cards
 
     async def send(self, batch: Sequence[Outgoing]) -> list[Outcome]:
         outcomes: list[Outcome] = []
@@ -134,9 +129,7 @@ class SlackSink:
             return await uow.tickets.get(number), await uow.alerts.thread(number)
 
     def _card(self, ticket: Ticket) -> dict[str, Any]:
-        now = self.clock.now()
-        return card(ticket, now, self.working.left(now, ticket.due_at), self.labels,
-                    self.working.day / 3600)
+        return self.cards(ticket)
 
     async def _new_card(self, ticket: Ticket) -> Thread:
         posted = await self.client.chat_postMessage(channel=self.channels.of(ticket.department),

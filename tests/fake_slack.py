@@ -12,14 +12,17 @@ sends, and records the acknowledgements (``envelope_id``) the app sends back. Ev
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import itertools
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, quote, urlencode
 
 from aiohttp import WSMsgType, web
 
@@ -254,3 +257,61 @@ def fake_slack() -> Iterator[FakeSlack]:
         yield fake
     finally:
         fake.close()
+
+
+# -- inbound: requests built and signed the way Slack builds and signs them ------------------------------------
+def signed(body: str, *, secret: str = SIGNING_SECRET, at: float | None = None) -> dict[str, str]:
+    """The headers Slack sends: ``X-Slack-Signature = v0=HMAC-SHA256(secret, "v0:{timestamp}:{body}")``."""
+    timestamp = str(int(time.time() if at is None else at))
+    digest = hmac.new(secret.encode(), f"v0:{timestamp}:{body}".encode(), hashlib.sha256).hexdigest()
+    return {"X-Slack-Request-Timestamp": timestamp, "X-Slack-Signature": f"v0={digest}",
+            "Content-Type": "application/x-www-form-urlencoded"}
+
+
+def interaction(payload: Json) -> str:
+    """Interactivity arrives as one form field ``payload`` holding the JSON."""
+    return f"payload={quote(json.dumps(payload, ensure_ascii=False))}"
+
+
+def user(user_id: str) -> Json:
+    return {"id": user_id, "username": user_id.lower(), "name": user_id.lower(), "team_id": TEAM}
+
+
+def block_actions(user_id: str, action_id: str, value: str, *, channel: str, ts: str,
+                  response_url: str = "") -> Json:
+    """A button pressed on the bot's message ``ts`` in ``channel``."""
+    return {
+        "type": "block_actions", "user": user(user_id), "api_app_id": "A0VOCDESK", "token": "legacy",
+        "trigger_id": f"{time.time():.0f}.{user_id}.trigger", "team": {"id": TEAM, "domain": "vocdesk"},
+        "container": {"type": "message", "message_ts": ts, "channel_id": channel, "is_ephemeral": False},
+        "channel": {"id": channel, "name": channel.lower()}, "message": {"type": "message", "ts": ts, "text": ""},
+        "response_url": response_url or "https://hooks.slack.com/actions/T0/1/x",
+        "actions": [{"type": "button", "action_id": action_id, "block_id": "voc_ticket", "value": value,
+                     "text": {"type": "plain_text", "text": action_id}, "action_ts": f"{time.time():.6f}"}],
+    }
+
+
+def view_submission(user_id: str, view: Json, values: dict[str, Any]) -> Json:
+    """The form ``view`` (as ``views.open`` got it) submitted with ``values`` by block id: a string for a text or
+    number input, ``("select", value)`` for a select, ``("checked", [values])`` for checkboxes."""
+    state: dict[str, Any] = {}
+    for block_id, value in values.items():
+        if isinstance(value, tuple) and value[0] == "select":
+            element = {"type": "static_select", "selected_option": {"value": value[1],
+                                                                     "text": {"type": "plain_text", "text": "x"}}}
+        elif isinstance(value, tuple) and value[0] == "checked":
+            element = {"type": "checkboxes", "selected_options": [{"value": v} for v in value[1]]}
+        else:
+            element = {"type": "plain_text_input", "value": value}
+        state[block_id] = {"value": element}
+    return {"type": "view_submission", "user": user(user_id), "api_app_id": "A0VOCDESK", "token": "legacy",
+            "team": {"id": TEAM, "domain": "vocdesk"}, "trigger_id": "t.submit",
+            "view": {**view, "id": "V0001", "team_id": TEAM, "state": {"values": state}}}
+
+
+def slash(user_id: str, text: str, *, channel: str = "CVOC_CS", response_url: str = "") -> str:
+    """``/voc`` as Slack posts it: form fields."""
+    return urlencode({"token": "legacy", "team_id": TEAM, "team_domain": "vocdesk", "channel_id": channel,
+                      "channel_name": "voc-cs", "user_id": user_id, "user_name": user_id.lower(), "command": "/voc",
+                      "text": text, "api_app_id": "A0VOCDESK", "response_url": response_url or "https://hooks.x/1",
+                      "trigger_id": "t.slash"})

@@ -18,6 +18,8 @@ from bot.conversation.texts import korean_due
 from bot.pii import mask
 
 if TYPE_CHECKING:
+    from bot.casework.workcalendar import WorkCalendar
+    from bot.clock import Clock
     from bot.config import Settings
 
 Json = dict[str, Any]
@@ -137,6 +139,28 @@ def card(ticket: Ticket, now: datetime, left: timedelta, labels: Labels, day_hou
             _button(action, ticket) for action in actions]})
     text = f"VOC {ticket.number} ({kind}) {ticket.status.label_ko}: 처리기한 {due}"
     return {"text": text, "blocks": blocks}
+
+
+class Cards:
+    """Renders a ticket's card as it is now (time left counted on the deadline calendar)."""
+
+    def __init__(self, labels: Labels, calendar: WorkCalendar, clock: Clock) -> None:
+        from bot.alerts.workingtime import WorkingTime
+
+        self.labels, self.clock = labels, clock
+        self.working = WorkingTime(calendar)
+
+    @property
+    def day_hours(self) -> float:
+        return self.working.day / 3600
+
+    def __call__(self, ticket: Ticket) -> Json:
+        now = self.clock.now()
+        return card(ticket, now, self.working.left(now, ticket.due_at), self.labels, self.day_hours)
+
+    def left(self, due_at: datetime) -> str:
+        now = self.clock.now()
+        return working_left(self.working.left(now, due_at), self.day_hours, overdue=now > due_at)
 
 
 def _button(action: str, ticket: Ticket) -> Json:

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.alerts.channels import Channels
-from bot.alerts.messages import Labels
+from bot.alerts.messages import Cards, Labels
 from bot.app import alert_plan
 from bot.casework.deadlines import Period, Unit
 from bot.casework.routing import RoutingTable
@@ -86,7 +86,7 @@ async def slack_desk(fake: FakeSlack, database: Database, clock: FixedClock, **s
     session = slack_session(config)
     try:
         sink = SlackSink(slack_client(config, session), database.uow, Channels.from_settings(settings),
-                         Labels.from_settings(settings), CAL, clock)
+                         Cards(Labels.from_settings(settings), CAL, clock))
         customers = RecordingSink("console")
         sinks = {"staff": sink, "console": customers, "sms": customers, "telegram": customers}
         dispatcher = Dispatcher(database.uow, planner, sinks, clock, Settings(max_attempts=4), rng=random.Random(3))
