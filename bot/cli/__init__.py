@@ -19,6 +19,7 @@ from bot.cli.context import CliState, app_config, hoist_config, run
 from bot.cli.notices import dispatch_command, outbox_app, sweep_command
 from bot.cli.tickets import handoffs_app, tickets_app
 from bot.errors import VocdeskError
+from handlers.slack_cli import slack_command
 from handlers.telegram_cli import telegram_command
 from intents.cli import classify_command, intents_app
 
@@ -80,6 +81,7 @@ def chat(
 
 app.command("classify")(classify_command)
 app.command("telegram")(telegram_command)
+app.command("slack")(slack_command)
 app.command("dispatch")(dispatch_command)
 app.command("sweep")(sweep_command)
 for name, sub in (("config", config_app), ("db", db_app), ("sla", sla_app), ("tickets", tickets_app),
