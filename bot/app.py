@@ -11,13 +11,14 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from bot.casework.staff import Staff
 from bot.casework.workcalendar import WorkCalendar
 from bot.clock import Clock, SystemClock
 
 if TYPE_CHECKING:
+    from bot.alerts.sweep import AlertPlan
     from bot.casework.routing import RoutingTable
     from bot.config import AppConfig, Settings
     from bot.conversation.assisted import AssistedDesk
@@ -222,7 +223,8 @@ def load_templates(config: AppConfig) -> Templates:
 async def open_notices(config: AppConfig, database: Database, calendar: WorkCalendar, clock: Clock, *,
                        stream: TextIO, texts: Catalog | None = None, routing: RoutingTable | None = None) -> Notices:
     """The dispatcher with the sinks ``[notify]`` picks: AlimTalk/SMS through SOLAPI or the console, the
-    customer's Telegram chat when a bot token is set, and the console for staff (until Slack takes over)."""
+    customer's Telegram chat when a bot token is set, and for staff Slack when ``SLACK_BOT_TOKEN`` is set (else
+    the console)."""
     from bot.casework.routing import RoutingTable
     from bot.notices.dispatcher import Dispatcher
     from bot.notices.dispatcher import Settings as DispatchSettings
@@ -247,6 +249,8 @@ async def open_notices(config: AppConfig, database: Database, calendar: WorkCale
                                   sender=notify.solapi.sender, pf_id=notify.solapi.pf_id)
     else:
         sinks["sms"] = ConsoleSink("sms", stream)
+    if config.slack_bot_token:
+        sinks["staff"] = slack_sink(config, database, calendar, clock, closers)
     if config.telegram_token:
         from handlers.telegram_notices import TelegramSink, telegram_bot
 
@@ -259,3 +263,54 @@ async def open_notices(config: AppConfig, database: Database, calendar: WorkCale
         batch=notify.batch_size, lease=timedelta(seconds=notify.lease_seconds), max_attempts=notify.max_attempts,
     ))
     return Notices(dispatcher, wake, closers)
+
+
+def slack_sink(config: AppConfig, database: Database, calendar: WorkCalendar, clock: Clock,
+               closers: list[Callable[[], Awaitable[None]]]) -> Sink:
+    """Staff alerts into Slack (``[slack]``), with the client's connection pool added to ``closers``."""
+    from bot.alerts.channels import Channels
+    from bot.alerts.messages import Cards, Labels
+    from handlers.slack import SlackSink, slack_client, slack_session
+
+    session = slack_session(config)
+    closers.append(session.close)
+    settings = config.settings
+    return SlackSink(slack_client(config, session), database.uow, Channels.from_settings(settings),
+                     Cards(Labels.from_settings(settings), calendar, clock))
+
+
+def alert_plan(config: AppConfig) -> AlertPlan:
+    """What ``vocdesk sweep`` needs for the staff alerts: the ladders, the policies, the digest time."""
+    from datetime import time
+
+    from bot.alerts.ladder import Ladders
+    from bot.alerts.sweep import AlertPlan
+
+    settings = config.settings
+    slack = settings.slack
+    digest = time.fromisoformat(slack.digest_time) if slack.digest_time else None
+    return AlertPlan(Ladders.parse(slack.ladder, slack.ladders),
+                     tuple(p.to_period() for p in settings.policies.values()), digest)
+
+
+def slack_app(config: AppConfig, desk: Desk, *, socket_mode: bool = False, client: Any = None) -> Any:
+    """The Slack app (slack-bolt ``AsyncApp``) behind the cards' buttons, the forms and ``/voc``: serve it over
+    HTTP with ``handlers.slack_inbound.slack_events`` (``POST /slack/events``) or over Socket Mode
+    (``vocdesk slack``). ``client``: the Web API client (default: ``[slack]`` with ``SLACK_BOT_TOKEN``)."""
+    from bot.alerts.actions import AlertDesk, Directory
+    from bot.alerts.messages import Cards, Labels
+    from bot.errors import ConfigError
+    from handlers.slack import slack_client
+    from handlers.slack_inbound import build_app
+
+    file = str(config.path)
+    if not config.slack_bot_token:
+        raise ConfigError(file, "SLACK_BOT_TOKEN", "not set: export SLACK_BOT_TOKEN=xoxb-… (the app's bot token)")
+    if not socket_mode and not config.slack_signing_secret:
+        raise ConfigError(file, "SLACK_SIGNING_SECRET", "not set: requests from Slack cannot be verified without it")
+    settings = config.settings
+    labels = Labels.from_settings(settings)
+    service = AlertDesk(desk.staff, desk.uow, Directory.from_settings(settings),
+                        Cards(labels, desk.calendar, desk.clock), labels)
+    return build_app(service, client or slack_client(config), signing_secret=config.slack_signing_secret,
+                     socket_mode=socket_mode)

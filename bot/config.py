@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from bot.alerts.ladder import DEFAULT_LADDER
 from bot.casework.deadlines import Law, Period, Regime, Unit
 from bot.conversation.classification import DIALOGUE_INTENTS, VocType
 from bot.errors import ConfigError
@@ -177,6 +178,7 @@ class Notify(_Strict):
     poll_interval: float = Field(default=5.0, gt=0, le=3600)
     lease_seconds: int = Field(default=120, ge=5, le=3600)
     batch_size: int = Field(default=200, ge=1, le=5000)
+    sweep_minutes: float = Field(default=5.0, ge=0, le=1440)  # `vocdesk dispatch` sweeps this often; 0 = never
     solapi: Solapi = Solapi()
 
     @field_validator("quiet_hours")
@@ -195,6 +197,59 @@ class Telegram(_Strict):
     poll_timeout: int = Field(default=10, ge=0, le=50)
 
 
+class SlackStaff(_Strict):
+    """A Slack user who may act on tickets: who they are in vocdesk, their department and their role."""
+
+    id: str = Field(min_length=1, max_length=100)  # the staff id recorded as assignee and in the ticket's log
+    department: str
+    role: Literal["staff", "admin"] = "staff"  # admin: any department's tickets
+
+
+class Slack(_Strict):
+    base_url: str = "https://slack.com/api/"
+    default_channel: str = ""  # every department without its own slack_channel
+    escalation_channel: str = ""  # overdue tickets, besides their thread ("" = the thread only)
+    ladder: list[str] = list(DEFAULT_LADDER)  # the deadline warnings (bot/alerts/ladder.py)
+    ladders: dict[str, list[str]] = {}  # department -> its own ladder
+    digest_time: str = "09:00"  # institution time, working days; "" = no digest
+    timeout: float = Field(default=10.0, gt=0, le=120)
+    staff: dict[str, SlackStaff] = {}  # Slack user id (U...) -> staff
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError(f"{value!r} is not an http(s) URL")
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("ladder")
+    @classmethod
+    def _ladder(cls, value: list[str]) -> list[str]:
+        from bot.alerts.ladder import Ladder
+
+        Ladder.parse(value)
+        return value
+
+    @field_validator("ladders")
+    @classmethod
+    def _ladders(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        from bot.alerts.ladder import Ladder
+
+        for key, steps in value.items():
+            try:
+                Ladder.parse(steps)
+            except ValueError as exc:
+                raise ValueError(f"{key}: {exc}") from None
+        return value
+
+    @field_validator("digest_time")
+    @classmethod
+    def _digest_time(cls, value: str) -> str:
+        if value and not re.match(r"^([01]\d|2[0-3]):[0-5]\d$", value):
+            raise ValueError(f"{value!r} is not a time like \"09:00\" (or \"\" for no digest)")
+        return value
+
+
 class Settings(_Strict):
     institution: Institution = Institution()
     database: Database = Database()
@@ -204,6 +259,7 @@ class Settings(_Strict):
     telegram: Telegram = Telegram()
     texts: Texts = Texts()
     notify: Notify = Notify()
+    slack: Slack = Slack()
     desk_department: str = "voc_desk"
     policies: dict[str, Policy] = {}
     departments: dict[str, Department] = {}
@@ -222,6 +278,16 @@ class Settings(_Strict):
                 raise ValueError(f"intents.{name}.department: no department {meta.department!r}")
         return self
 
+    @model_validator(mode="after")
+    def _slack_references(self) -> Settings:
+        for user, member in self.slack.staff.items():
+            if member.department not in self.departments:
+                raise ValueError(f"slack.staff.{user}.department: no department {member.department!r}")
+        for key in self.slack.ladders:
+            if key not in self.departments:
+                raise ValueError(f"slack.ladders.{key}: no department {key!r}")
+        return self
+
 
 Secret = Annotated[str, "from the environment"]
 
@@ -237,6 +303,9 @@ class AppConfig(BaseModel):
     telegram_webhook_secret: Secret = ""
     solapi_api_key: Secret = ""
     solapi_api_secret: Secret = ""
+    slack_bot_token: Secret = ""
+    slack_signing_secret: Secret = ""
+    slack_app_token: Secret = ""
 
     @property
     def base_dir(self) -> Path:
@@ -293,6 +362,9 @@ def load_config(path: str | Path, environ: Mapping[str, str]) -> AppConfig:
         telegram_webhook_secret=environ.get("TELEGRAM_WEBHOOK_SECRET", ""),
         solapi_api_key=environ.get("SOLAPI_API_KEY", ""),
         solapi_api_secret=environ.get("SOLAPI_API_SECRET", ""),
+        slack_bot_token=environ.get("SLACK_BOT_TOKEN", ""),
+        slack_signing_secret=environ.get("SLACK_SIGNING_SECRET", ""),
+        slack_app_token=environ.get("SLACK_APP_TOKEN", ""),
     )
     if settings.notify.provider == "solapi":
         for variable, value in (("SOLAPI_API_KEY", config.solapi_api_key),

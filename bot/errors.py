@@ -81,6 +81,17 @@ class ConcurrentUpdate(VocdeskError):
 
 
 @dataclass
+class TicketChanged(VocdeskError):
+    """The ticket is no longer as the staff member saw it (another action came first): nothing was done."""
+
+    number: str
+    status: str
+
+    def __str__(self) -> str:
+        return f"ticket {self.number} changed meanwhile (now {self.status}); look again before acting"
+
+
+@dataclass
 class TicketNotFound(VocdeskError):
     number: str
 

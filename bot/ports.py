@@ -12,6 +12,7 @@ from bot.casework.tickets import Status, Ticket
 from bot.conversation.customers import ConversationState, Customer, Handoff
 
 if TYPE_CHECKING:
+    from bot.alerts.ports import AlertRepository
     from bot.notices.ports import DeliveryRepository  # (its planner types import the config: keep --help fast)
 
 
@@ -107,6 +108,9 @@ class UnitOfWork(Protocol):
 
     @property
     def deliveries(self) -> DeliveryRepository: ...
+
+    @property
+    def alerts(self) -> AlertRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -58,7 +58,9 @@ class DeliverySql:
             claimed_until=bindparam("until"), attempts=d.attempts + 1).returning(*DELIVERIES.c)
         self.record = update(DELIVERIES).where(d.id == bindparam("b_id"), d.state == PENDING).values(
             state=bindparam("state"), last_error=bindparam("error"), ref=bindparam("ref"),
-            sent_at=bindparam("sent_at"), next_attempt_at=func.coalesce(bindparam("next_at"), d.next_attempt_at),
+            sent_at=bindparam("sent_at"),
+            # typed: inside coalesce an untyped parameter would reach SQLite unconverted (not as UTC)
+            next_attempt_at=func.coalesce(bindparam("next_at", type_=d.next_attempt_at.type), d.next_attempt_at),
             claimed_until=None, recorded=case((bindparam("unsure", type_=Boolean), d.recorded), else_=d.attempts))
         # a leased delivery is not due before its lease ends (a waiting worker would spin until then)
         due_at = case((d.claimed_until > d.next_attempt_at, d.claimed_until), else_=d.next_attempt_at)

@@ -230,6 +230,30 @@ class DeliveryRow(Base):
     created_at: Mapped[datetime]
 
 
+class AlertLadderRow(Base):
+    """The deadline-warning ladder's memory per ticket (``bot.alerts.ladder``): the steps passed for the due
+    instant ``due_at`` (comma-separated), and when the next step comes."""
+
+    __tablename__ = "alert_ladder"
+
+    number: Mapped[str] = mapped_column(String(32), primary_key=True)
+    due_at: Mapped[datetime]
+    passed: Mapped[str] = mapped_column(String(255))
+    next_at: Mapped[datetime | None] = mapped_column(index=True)
+
+
+class SlackThreadRow(Base):
+    """The Slack message that opened a ticket's thread: every later message about the ticket goes under it."""
+
+    __tablename__ = "slack_threads"
+
+    number: Mapped[str] = mapped_column(String(32), primary_key=True)
+    department: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(64))
+    ts: Mapped[str] = mapped_column(String(32))
+    updated_at: Mapped[datetime]
+
+
 class InboundMessageRow(Base):
     __tablename__ = "inbound_messages"
     __table_args__ = (UniqueConstraint("channel", "key"),)

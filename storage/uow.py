@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from bot.clock import Clock, SystemClock
 from bot.errors import DatabaseBusy
 from storage.admission import Admission
+from storage.alerts import SqlAlertRepository
 from storage.db import (
     DEFAULT_ACQUIRE_TIMEOUT,
     DEFAULT_POOL_SIZE,
@@ -52,6 +53,7 @@ class SqlUnitOfWork:
     inbound: SqlInboundRepository
     handoffs: SqlHandoffRepository
     deliveries: SqlDeliveryRepository
+    alerts: SqlAlertRepository
     work: Work
 
     def __init__(self, database: Database) -> None:
@@ -77,6 +79,7 @@ class SqlUnitOfWork:
         self.inbound = SqlInboundRepository(work)
         self.handoffs = SqlHandoffRepository(work)
         self.deliveries = SqlDeliveryRepository(work)
+        self.alerts = SqlAlertRepository(work)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

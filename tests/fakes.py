@@ -10,6 +10,8 @@ from types import TracebackType
 from typing import Any, Self
 from zoneinfo import ZoneInfo
 
+from bot.alerts.ladder import LadderTicket
+from bot.alerts.ports import Load, Mark, OpenTicket, Thread
 from bot.casework.tickets import Status, Ticket
 from bot.conversation.classification import Candidate, Classification, VocType
 from bot.conversation.customers import ConversationState, Customer, Handoff
@@ -32,6 +34,8 @@ class Store:
     handoffs: list[Handoff] = field(default_factory=list)
     deliveries: list[dict[str, Any]] = field(default_factory=list)
     sequences: dict[int, int] = field(default_factory=dict)
+    marks: dict[str, Mark] = field(default_factory=dict)
+    threads: dict[str, Thread] = field(default_factory=dict)
     commits: int = 0
 
 
@@ -252,6 +256,59 @@ class RecordingSink:
         return {m.key for m in batch} & self.already
 
 
+class FakeAlerts(_Repo):
+    """The staff alerts' port in memory (``storage.alerts`` on a real database)."""
+
+    def _open(self) -> list[Ticket]:
+        return sorted((t for t in self.work.tickets.values() if t.is_open), key=lambda t: (t.due_at, t.id or 0))
+
+    async def ladder(self, horizon: datetime, now: datetime) -> list[LadderTicket]:
+        found = []
+        for t in self._open():
+            mark = self.work.marks.get(t.number)
+            if t.due_at > horizon or t.status is Status.SUPPLEMENT_REQUESTED:
+                continue
+            if mark is None or mark.due_at != t.due_at or (mark.next_at is not None and mark.next_at <= now):
+                passed = mark.passed if mark is not None and mark.due_at == t.due_at else frozenset()
+                found.append(LadderTicket(t.number, t.department, t.received_at, t.due_at, passed))
+        return found
+
+    async def mark(self, marks: Sequence[Mark]) -> None:
+        self.work.marks.update({m.number: m for m in marks})
+
+    async def load(self, now: datetime, soon: datetime, department: str | None = None) -> list[Load]:
+        by: dict[str, list[Ticket]] = {}
+        for t in self._open():
+            if department is None or t.department == department:
+                by.setdefault(t.department, []).append(t)
+        return [Load(key, len(ts), sum(now <= t.due_at <= soon for t in ts), sum(t.due_at < now for t in ts))
+                for key, ts in sorted(by.items())]
+
+    async def due_by(self, after: datetime, before: datetime, per_department: int,
+                     department: str | None = None) -> list[OpenTicket]:
+        seen: dict[str, int] = {}
+        found = []
+        for t in self._open():
+            if after <= t.due_at < before and (department is None or t.department == department):
+                seen[t.department] = seen.get(t.department, 0) + 1
+                if seen[t.department] <= per_department:
+                    found.append(_light(t))
+        return found
+
+    async def assigned(self, assignee: str, limit: int) -> list[OpenTicket]:
+        return [_light(t) for t in self._open() if t.assignee == assignee][:limit]
+
+    async def thread(self, number: str) -> Thread | None:
+        return self.work.threads.get(number)
+
+    async def remember_thread(self, number: str, thread: Thread) -> None:
+        self.work.threads[number] = thread
+
+
+def _light(t: Ticket) -> OpenTicket:
+    return OpenTicket(t.number, t.department, t.status.value, t.assignee, t.due_at, t.due_date_only)
+
+
 class FakeInbound(_Repo):
     async def first_time(self, channel: str, key: str) -> bool:
         if (channel, key) in self.work.inbound:
@@ -275,6 +332,7 @@ class FakeUnitOfWork:
         self.inbound = FakeInbound(self.work)
         self.handoffs = FakeHandoffs(self.work)
         self.deliveries = FakeDeliveries(self.work)
+        self.alerts = FakeAlerts(self.work)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

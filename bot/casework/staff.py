@@ -11,7 +11,7 @@ from bot.casework.deadlines import Period, Stop
 from bot.casework.tickets import ExtensionReason, Ticket, TicketEvent
 from bot.casework.workcalendar import WorkCalendar
 from bot.clock import Clock
-from bot.errors import ConcurrentUpdate, InputRejected, TicketNotFound
+from bot.errors import ConcurrentUpdate, InputRejected, TicketChanged, TicketNotFound
 from bot.ports import UnitOfWorkFactory
 
 T = TypeVar("T")
@@ -137,14 +137,16 @@ class Staff:
         self.uow, self.calendar, self.clock, self.departments = uow, calendar, clock, departments
         self.desk = desk
 
-    async def act(self, number: str, cmd: StaffAction, *, attempts: int = 3) -> Ticket:
+    async def act(self, number: str, cmd: StaffAction, *, attempts: int = 3,
+                  expect_version: int | None = None) -> Ticket:
         """Apply ``cmd`` to ticket ``number``; raises ``InputRejected`` (a missing or unknown option),
         ``IllegalTransition`` or ``ExtensionRefused``.
 
         When someone else changed the ticket meanwhile (``ConcurrentUpdate``) the action is read and
-        checked again on the new state, up to ``attempts`` times."""
+        checked again on the new state, up to ``attempts`` times. ``expect_version``: the version the staff
+        member saw (a Slack card); any other raises ``TicketChanged`` instead of acting on what they did not see."""
         cmd = self._checked(cmd)
-        return await _retrying(lambda: self._act_once(number, cmd), attempts)
+        return await _retrying(lambda: self._act_once(number, cmd, expect_version), attempts)
 
     async def reveal_contact(self, number: str, actor: str, *, attempts: int = 3) -> Ticket:
         """Ticket ``number`` for showing its full contact number to ``actor``, who is recorded in its
@@ -153,18 +155,20 @@ class Staff:
             raise InputRejected("the staff member who sees the phone number must be named (--actor)")
         return await _retrying(lambda: self._reveal_once(number, actor.strip()), attempts)
 
-    async def _act_once(self, number: str, cmd: StaffAction) -> Ticket:
+    async def _act_once(self, number: str, cmd: StaffAction, expect_version: int | None = None) -> Ticket:
         now = self.clock.now()
         async with self.uow() as uow:
             ticket = await uow.tickets.get(number)
             if ticket is None:
                 raise TicketNotFound(number)
+            if expect_version is not None and ticket.version != expect_version:
+                raise TicketChanged(number, ticket.status.value)
             event = SPECS[cmd.action].run(ticket, cmd, now, self.calendar, self.desk)
             await uow.tickets.save(ticket)
             notice = {k: event.data[k] for k in NOTICE_FIELDS if k in event.data}
             await uow.outbox.put(f"ticket_{event.action.value}", {
                 "number": number, "at": now.isoformat(), "status": ticket.status.value,
-                "due_at": ticket.due_at.isoformat(), "reason": event.reason, **notice,
+                "due_at": ticket.due_at.isoformat(), "reason": event.reason, "actor": cmd.actor, **notice,
             }, dedupe_key=f"{number}:{len(ticket.events)}")
             await uow.commit()
         return ticket

@@ -20,6 +20,7 @@ from bot.cli.notices import dispatch_command, outbox_app, sweep_command
 from bot.cli.tickets import handoffs_app, tickets_app
 from bot.errors import VocdeskError
 from handlers.rasa_cli import rasa_actions_command
+from handlers.slack_cli import slack_command
 from handlers.telegram_cli import telegram_command
 from intents.cli import classify_command, intents_app
 
@@ -82,6 +83,7 @@ def chat(
 app.command("classify")(classify_command)
 app.command("telegram")(telegram_command)
 app.command("rasa-actions")(rasa_actions_command)
+app.command("slack")(slack_command)
 app.command("dispatch")(dispatch_command)
 app.command("sweep")(sweep_command)
 for name, sub in (("config", config_app), ("db", db_app), ("sla", sla_app), ("tickets", tickets_app),

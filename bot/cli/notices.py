@@ -24,7 +24,8 @@ def dispatch_command(
 ) -> None:
     """Deliver notices: customers' AlimTalk/SMS and chat notices, staff alerts. Runs until Ctrl-C/SIGTERM,
     finishing the sends in flight."""
-    from bot.app import open_desk, open_notices
+    from bot.app import alert_plan, open_desk, open_notices
+    from bot.notices.sweep import Sweeper
 
     config = app_config(ctx)
 
@@ -42,8 +43,15 @@ def dispatch_command(
             for sig in (signal.SIGINT, signal.SIGTERM):
                 with contextlib.suppress(NotImplementedError, RuntimeError):
                     loop.add_signal_handler(sig, stop.set)
-            typer.echo(f"dispatching (provider {config.settings.notify.provider}); Ctrl-C stops", err=True)
-            await notices.dispatcher.run(stop, notices.wake, interval=config.settings.notify.poll_interval)
+            notify = config.settings.notify
+            typer.echo(f"dispatching (provider {notify.provider}); Ctrl-C stops", err=True)
+            sweeping = None
+            if notify.sweep_minutes:
+                sweeper = Sweeper(desk.uow, desk.calendar, desk.clock, alert_plan(config))
+                sweeping = asyncio.create_task(sweeper.run(stop, notify.sweep_minutes * 60))
+            await notices.dispatcher.run(stop, notices.wake, interval=notify.poll_interval)
+            if sweeping is not None:
+                await sweeping
         finally:
             await notices.aclose()
             await desk.aclose()
@@ -121,22 +129,22 @@ def sweep_command(
     now: str | None = typer.Option(None, "--now", metavar="ISO8601",
                                    help="Decide as if it were this instant (institution time when no offset)."),
 ) -> None:
-    """One time-driven pass: queue the notices time has made due (30-day progress notices), for delivery at once.
-    The same pass at the same instant queues nothing new."""
-    from bot.app import open_desk
-    from bot.notices.sweep import sweep
+    """One time-driven pass: queue the notices time has made due (30-day progress notices, staff deadline
+    warnings, the morning digest), for delivery at once. The same pass at the same instant queues nothing new."""
+    from bot.app import alert_plan, open_desk
+    from bot.notices.sweep import Swept, sweep
 
     config = app_config(ctx)
 
-    async def go() -> int:
+    async def go() -> Swept:
         desk = await open_desk(config)
         try:
             at = _instant(now, desk.calendar.tz) if now else desk.clock.now()
-            return (await sweep(desk.uow, desk.calendar, at)).progress
+            return await sweep(desk.uow, desk.calendar, at, alert_plan(config))
         finally:
             await desk.aclose()
 
-    typer.echo(f"swept: {run(go())} progress notices queued")
+    typer.echo(f"swept: {run(go())}")
 
 
 def _instant(text: str, tz: object) -> datetime:

@@ -6,9 +6,10 @@ customer, and the instant. A new subscriber (the Slack alerts, the satisfaction 
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from bot.alerts import messages
 from bot.casework.routing import RoutingTable
 from bot.config import Settings
 from bot.conversation.texts import Catalog, english_due, korean_due
@@ -35,9 +36,14 @@ CUSTOMER_NOTICES: dict[str, tuple[str, bool]] = {
     "ticket_transfer_out": ("transferred_out", False),
     "ticket_withdrawn": ("withdrawn", True),
 }
+STAFF_ACTIONS = frozenset(messages.ACTION_WORDS)  # what staff did (``Staff.act``): into the ticket's thread
+WARNING, DIGEST = "deadline_warning", "staff_digest"  # queued by the sweep (``bot.alerts.sweep``)
 STAFF_EVENTS = frozenset({
     "ticket_opened", "customer_message", "ticket_supplement", "ticket_withdrawn", "handoff", "delivery_dead",
-})
+    WARNING, DIGEST,
+}) | STAFF_ACTIONS
+ESCALATION = "!escalation"
+"""The target of a staff delivery for the escalation channel (an overdue ticket), not a department's."""
 CHANNEL_REPLY = "channel_reply"  # a chat reply the channel could not send at once: delivered in the chat
 
 
@@ -46,6 +52,8 @@ class NoticePlanner:
                  quiet: tuple[time, time] | None, tz: Any) -> None:
         self.settings, self.routing, self.templates, self.texts = settings, routing, templates, texts
         self.quiet, self.tz = quiet, tz
+        self.day_hours = sum((datetime.combine(date.min, end) - datetime.combine(date.min, start)
+                              for start, end in settings.calendar.windows()), timedelta()) / timedelta(hours=1)
 
     def plan(self, event: Event, facts: Facts, now: datetime) -> list[NewDelivery]:
         planned: list[NewDelivery] = []
@@ -56,7 +64,7 @@ class NoticePlanner:
             if notice is not None:
                 planned.append(notice)
         if event.kind in STAFF_EVENTS:
-            planned.append(self._staff(event, facts))
+            planned += self._staff(event, facts)
         return planned
 
     # -- the customer ------------------------------------------------------------------------------------
@@ -128,17 +136,36 @@ class NoticePlanner:
         return text, sms
 
     # -- staff -------------------------------------------------------------------------------------------
-    def _staff(self, event: Event, facts: Facts) -> NewDelivery:
+    def _staff(self, event: Event, facts: Facts) -> list[NewDelivery]:
         department = facts.department or str(event.payload.get("department", "")) or self.settings.desk_department
+        if event.kind == DIGEST:
+            department = str(event.payload.get("department", department))
         text = self._staff_text(event, facts)
-        return NewDelivery(
-            key=f"{event.id}:{STAFF}", outbox_id=event.id, subscriber=STAFF, sink=STAFF, kind=event.kind,
-            customer_id=facts.customer_id, target=department, locale="ko", text=text,
+        targets = [(STAFF, department)]
+        if event.kind == WARNING and event.payload.get("escalate"):
+            targets.append(("escalation", ESCALATION))
+        return [NewDelivery(
+            key=f"{event.id}:{suffix}", outbox_id=event.id, subscriber=STAFF, sink=STAFF, kind=event.kind,
+            customer_id=facts.customer_id, target=target, locale="ko", text=text,
             number=facts.number or str(event.payload.get("number", "")),
-        )
+        ) for suffix, target in targets]
 
     def _staff_text(self, event: Event, facts: Facts) -> str:
         p = event.payload
+        if event.kind == WARNING:
+            due = datetime.fromisoformat(str(p["due_at"]))
+            return messages.warning_text(str(p["number"]), str(p["step"]), korean_due(due, facts.due_date_only,
+                                                                                      self.tz),
+                                         timedelta(minutes=int(p.get("left_minutes", 0))), self.day_hours)
+        if event.kind == DIGEST:
+            counts = {k: int(p.get(k, 0)) for k in ("open", "soon", "overdue")}
+            return messages.digest_text(self._department(str(p.get("department", "")), False), str(p.get("day", "")),
+                                        counts, [tuple(x) for x in p.get("soon_list", [])],
+                                        [tuple(x) for x in p.get("overdue_list", [])])
+        if event.kind in STAFF_ACTIONS:
+            return messages.action_text(event.kind, facts.number or str(p.get("number", "")), p,
+                                        assignee=facts.assignee, department=self._department(facts.department, False),
+                                        due_text=self._due(facts, False))
         if event.kind == "handoff":
             return f"상담원 연결 요청 #{p.get('handoff_id', '')} ({p.get('channel', '')}): {p.get('text', '')}"
         if event.kind == "delivery_dead":

@@ -50,3 +50,16 @@ def test_staff_and_setup_commands_load_neither_the_classifier_nor_telegram(confi
     assert not due & (CLASSIFIER | TELEGRAM | DATABASE | CORE)
     check = imported(*config, "config", "check")
     assert not check & (CLASSIFIER | TELEGRAM | DATABASE | CORE | {"holidays"})
+
+
+SLACK = {"slack_bolt", "slack_sdk", "aiohttp", "handlers.slack", "handlers.slack_inbound", "handlers.slack_socket"}
+
+
+@pytest.mark.parametrize("args", [("--help",), ("slack", "--help"), ("dispatch", "--help"), ("sweep", "--help")])
+def test_slack_libraries_load_only_when_slack_is_used(args: tuple[str, ...]) -> None:
+    assert not imported(*args) & (SLACK | CLASSIFIER | DATABASE)
+
+
+def test_a_sweep_without_slack_loads_no_slack_library(config_file: Path) -> None:
+    loaded = imported("--config", str(config_file), "sweep", "--now", "2026-09-22T10:00")
+    assert "bot.alerts.ladder" in loaded and not loaded & (SLACK | CLASSIFIER)

@@ -96,3 +96,31 @@ def test_config_path_precedence() -> None:
     assert config_path("a.toml", {"VOCDESK_CONFIG": "b.toml"}) == Path("a.toml")
     assert config_path(None, {"VOCDESK_CONFIG": "b.toml"}) == Path("b.toml")
     assert config_path(None, {}) == Path("config.toml")
+
+
+def test_slack_settings_and_secrets_from_the_environment(tmp_path: Path) -> None:
+    text = SHIPPED + '\n[slack.staff.U0123ABCD]\nid = "kim"\ndepartment = "legal"\nrole = "admin"\n'
+    config = load_config(write(tmp_path, text), {
+        "SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "SLACK_APP_TOKEN": "xapp-1"})
+    slack = config.settings.slack
+    assert (config.slack_bot_token, config.slack_signing_secret, config.slack_app_token) == ("xoxb-1", "s", "xapp-1")
+    assert slack.base_url == "https://slack.com/api/" and slack.ladder == ["half", "1d", "due_day", "overdue"]
+    assert slack.staff["U0123ABCD"].role == "admin" and slack.ladders["legal"][1] == "2d"
+    assert load_config(write(tmp_path, SHIPPED), {}).slack_bot_token == ""
+
+
+@pytest.mark.parametrize(("old", "new", "key", "message"), [
+    ('ladder = ["half", "1d", "due_day", "overdue"]', 'ladder = ["half", "1w"]', "slack.ladder", "not a ladder step"),
+    ('legal = ["half", "2d"', 'legl = ["half", "2d"', "", "slack.ladders.legl: no department 'legl'"),
+    ('legal = ["half", "2d"', 'legal = ["half", "200%"', "slack.ladders", "legal: '200%' is not a ladder step"),
+    ('digest_time = "09:00"', 'digest_time = "9시"', "slack.digest_time", "not a time like"),
+    ('base_url = "https://slack.com/api/"', 'base_url = "slack.com/api"', "slack.base_url", "not an http(s) URL"),
+    ('# U0123ABCD = { id = "kim.minsu", department = "voc_desk"', 'U0123ABCD = { id = "kim.minsu", department = "hr"',
+     "", "slack.staff.U0123ABCD.department: no department 'hr'"),
+])
+def test_bad_slack_values_name_the_key(tmp_path: Path, old: str, new: str, key: str, message: str) -> None:
+    assert old in SHIPPED
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, SHIPPED.replace(old, new, 1)), {})
+    assert err.value.key == key
+    assert message in str(err.value)

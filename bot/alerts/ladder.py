@@ -1,0 +1,184 @@
+"""The deadline-warning ladder: which warning a ticket is due at an instant. Pure: ``decide(ticket, now, ...)``.
+
+A ladder is a list of steps, configurable per department (``[slack] ladder``, ``[slack.ladders]``):
+
+=============  ======================================================================================
+``half``       half of the working time from receipt to the due instant has passed (``"75%"``: that share)
+``1d``, ``4h`` at most that many working days / hours are left before the due instant
+``due_day``    the due date has begun (its first working window)
+``overdue``    the due instant has passed; this step is also escalated
+=============  ======================================================================================
+
+Time is counted in working time on the deadline calendar (``bot.casework.workcalendar``): with 09:00–18:00
+windows, one working day before a Monday 18:00 deadline is the Friday before at 18:00. Each step is sent at
+most once per ticket and due instant; a pass that finds several steps come at once (the sweep did not run for a
+while) sends the latest of them and counts the others as passed. A step that falls before the receipt (``1d``
+on a three-hour case) never comes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from bot.alerts.workingtime import WorkingTime
+
+DEFAULT_LADDER = ("half", "1d", "due_day", "overdue")
+OVERDUE = "overdue"
+_SHAPE = re.compile(r"^(?:(?P<share>\d{1,2})%|(?P<amount>\d{1,3})(?P<unit>[dh])|half|due_day|overdue)$")
+
+
+class Kind(StrEnum):
+    ELAPSED = "elapsed"  # a share of the time has passed
+    LEFT = "left"  # at most this much working time is left
+    DUE_DAY = "due_day"
+    OVERDUE = "overdue"
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    kind: Kind
+    share: float = 0.0  # ELAPSED: the share of the time that has passed
+    days: float = 0.0  # LEFT: working days (a day is the calendar's working hours)
+    hours: float = 0.0  # LEFT: working hours
+
+    @classmethod
+    def parse(cls, name: str) -> Step:
+        m = _SHAPE.match(name)
+        if m is None:
+            raise ValueError(f"{name!r} is not a ladder step: use \"half\", \"NN%\", \"Nd\", \"Nh\", \"due_day\" "
+                             "or \"overdue\"")
+        if name == "half":
+            return cls(name, Kind.ELAPSED, share=0.5)
+        if m["share"]:
+            share = int(m["share"]) / 100
+            if not 0 < share < 1:
+                raise ValueError(f"{name!r}: the share must be between 1% and 99%")
+            return cls(name, Kind.ELAPSED, share=share)
+        if m["amount"]:
+            amount = int(m["amount"])
+            if amount < 1:
+                raise ValueError(f"{name!r}: at least 1")
+            return cls(name, Kind.LEFT, days=amount) if m["unit"] == "d" else cls(name, Kind.LEFT, hours=amount)
+        return cls(name, Kind(name))
+
+    def lead(self, day: float) -> float:
+        """LEFT: the working seconds left when the step comes (``day`` = seconds in a working day)."""
+        return self.days * day + self.hours * 3600.0
+
+    @property
+    def escalates(self) -> bool:
+        return self.kind is Kind.OVERDUE
+
+
+@dataclass(frozen=True)
+class Ladder:
+    steps: tuple[Step, ...]
+
+    @classmethod
+    def parse(cls, names: Sequence[str]) -> Ladder:
+        steps = tuple(Step.parse(n) for n in names)
+        seen = [s.name for s in steps]
+        if len(set(seen)) != len(seen):
+            raise ValueError(f"a step appears twice in {list(names)}")
+        return cls(steps)
+
+
+@dataclass(frozen=True)
+class Ladders:
+    """The ladder of each department (``default`` for those without their own)."""
+
+    default: Ladder
+    departments: Mapping[str, Ladder] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, default: Sequence[str], departments: Mapping[str, Sequence[str]]) -> Ladders:
+        return cls(Ladder.parse(default), {k: Ladder.parse(v) for k, v in departments.items()})
+
+    def of(self, department: str) -> Ladder:
+        return self.departments.get(department, self.default)
+
+    def horizon(self, now: datetime, time: WorkingTime, longest_span: timedelta) -> datetime:
+        """The latest due instant that any step of any ladder can have come for at ``now``: a ticket due later
+        has nothing due yet. ``longest_span``: the longest receipt-to-due span that a share step must
+        allow for."""
+        ladders = [self.default, *self.departments.values()]
+        steps = [s for ladder in ladders for s in ladder.steps]
+        latest = now
+        lead = max((s.lead(time.day) for s in steps if s.kind is Kind.LEFT), default=0.0)
+        if lead:  # the end of the stretch without working time that follows the count now + lead
+            latest = max(latest, _latest(time, time.at(now) + lead))
+        if any(s.kind is Kind.DUE_DAY for s in steps):
+            latest = max(latest, _latest(time, time.at(now) + time.day))
+        shares = [s.share for s in steps if s.kind is Kind.ELAPSED]
+        if shares:
+            latest = max(latest, now + longest_span * (1 - min(shares)))
+        return latest
+
+
+@dataclass(frozen=True)
+class LadderTicket:
+    """What the ladder reads of an open ticket. ``passed``: the steps already sent (or passed over) for this
+    due instant."""
+
+    number: str
+    department: str
+    received_at: datetime
+    due_at: datetime
+    passed: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Decision:
+    """``send``: the step to send now (or None); ``passed``: every step whose time has come, ``send`` included;
+    ``next_at``: when the next step will come (None when none is left)."""
+
+    send: Step | None
+    passed: frozenset[str]
+    next_at: datetime | None
+    left: timedelta  # working time left at ``now`` (negative when overdue)
+
+
+def instants(ticket: LadderTicket, ladder: Ladder, time: WorkingTime) -> list[tuple[Step, float]]:
+    """When each step comes for ``ticket`` (epoch seconds), earliest first; steps before the receipt are left
+    out."""
+    received, due = ticket.received_at.timestamp(), ticket.due_at.timestamp()
+    w_received, w_due = time.seconds(received), time.seconds(due)
+    found: list[tuple[Step, float]] = []
+    for step in ladder.steps:
+        if step.kind is Kind.OVERDUE:
+            at = due + 0.000001  # strictly after the due instant
+        elif step.kind is Kind.DUE_DAY:
+            at = time.opening(due)
+        elif step.kind is Kind.LEFT:
+            at = time.instant(w_due - step.lead(time.day))
+        else:
+            at = time.instant(w_received + step.share * (w_due - w_received))
+        if at > received or step.kind is Kind.OVERDUE:
+            found.append((step, at))
+    found.sort(key=lambda pair: pair[1])
+    return found
+
+
+def decide(ticket: LadderTicket, now: datetime, ladder: Ladder, time: WorkingTime) -> Decision:
+    """The warning to send for ``ticket`` at ``now``: the latest step that has come and was not sent yet."""
+    epoch = now.timestamp()
+    steps = instants(ticket, ladder, time)
+    came = [step for step, at in steps if at <= epoch]
+    fresh = [step for step in came if step.name not in ticket.passed]
+    upcoming = [at for step, at in steps if at > epoch and step.name not in ticket.passed]
+    passed = ticket.passed | {step.name for step in came}
+    left = timedelta(seconds=time.at(ticket.due_at) - time.seconds(epoch))
+    next_at = datetime.fromtimestamp(min(upcoming), ticket.due_at.tzinfo) if upcoming else None
+    return Decision(fresh[-1] if fresh else None, frozenset(passed), next_at, left)
+
+
+def _latest(time: WorkingTime, count: float) -> datetime:
+    """The latest instant at which the count is still ``count`` (the next window's start)."""
+    first = time.instant(count)
+    after = time.instant(count + 1.0) - 1.0  # one working second later, back one second
+    return datetime.fromtimestamp(max(first, after), time.calendar.tz)
