@@ -171,15 +171,18 @@ class Database:
 
     async def listen_outbox(self, event: asyncio.Event) -> Callable[[], Awaitable[None]]:
         """Set ``event`` whenever outbox rows are committed: by this process, and on PostgreSQL by any
-        process (``LISTEN``, on a connection of its own). Returns the coroutine function that stops it."""
+        process (``LISTEN``, on a connection of its own, outside the pool: the pool's ``pool_size``
+        connections stay for the units of work the admission gate lets in). Returns the coroutine function
+        that stops it."""
         self._outbox_events.append(event)
         if self.sqlite:
             async def stop_local() -> None:
                 self._outbox_events.remove(event)
             return stop_local
-        connection = await self.engine.connect()
-        raw = (await connection.get_raw_connection()).driver_connection
-        assert raw is not None
+        import asyncpg  # type: ignore[import-untyped]  # (no stubs; the driver SQLAlchemy uses)
+
+        dsn = self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        raw = await asyncpg.connect(dsn, timeout=self.acquire_timeout)
 
         def notified(*_: object) -> None:
             event.set()
@@ -191,7 +194,7 @@ class Database:
             try:
                 await raw.remove_listener(OUTBOX_CHANNEL, notified)
             finally:
-                await connection.close()
+                await raw.close()
         return stop
 
     async def sync_departments(self, departments: Mapping[str, DepartmentLike]) -> None:

@@ -244,3 +244,29 @@ async def test_a_commit_with_outbox_rows_wakes_the_listeners(database: Database,
         await uow.commit()
     await asyncio.sleep(0.2)
     assert not woken.is_set()
+
+
+async def test_listening_takes_no_connection_from_the_units_of_work(database: Database, database_url: str,
+                                                                    clock: FixedClock) -> None:
+    """Every one of ``pool_size`` units of work still gets a connection while a dispatcher listens."""
+    if database.sqlite:
+        pytest.skip("SQLite listens in process, without a connection")
+    database = Database.from_url(database_url, clock=clock, pool_size=2, acquire_timeout=1.0)
+    stop = await database.listen_outbox(asyncio.Event())
+    try:
+        both = asyncio.Event()
+        entered = 0
+
+        async def hold() -> None:
+            nonlocal entered
+            async with database.uow() as uow:
+                await uow.customers.get_or_create("telegram", str(id(uow)))
+                entered += 1
+                if entered == 2:
+                    both.set()
+                await asyncio.wait_for(both.wait(), 3)
+
+        await asyncio.gather(hold(), hold())
+    finally:
+        await stop()
+        await database.close()

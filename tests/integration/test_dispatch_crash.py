@@ -119,3 +119,36 @@ async def _until_all_sent(database: Database) -> None:
     deadline = time.monotonic() + 30
     while (await states(database)).get("sent", (0, 0))[0] < 2 * NOTICES and time.monotonic() < deadline:
         await asyncio.sleep(0.1)
+
+
+async def test_sigterm_mid_burst_finishes_the_sends_in_flight_and_stops(database_url: str, tmp_path: Path) -> None:
+    """SIGTERM while SOLAPI holds a batch: the process records it and exits 0 without taking more; nothing it
+    sent is left leased (so nothing needs asking about), the rest waits untouched for the next dispatcher."""
+    await upgrade(database_url)
+    database = Database.from_url(database_url)
+    await seed_tickets(database, [(f"c{i}", f"010-8{i // 1000:03d}-{i % 10000:04d}") for i in range(600)])
+    log = tmp_path / "dispatch.log"
+    with fake_solapi() as fake:
+        fake.delay = 0.3
+        config = write_config(tmp_path, database_url=database_url, notify=notify_toml(
+            solapi_url=fake.base_url, sender=VICTIM, batch_size=100))
+        process = start(config, log)
+        try:
+            await until(lambda: bool(fake.in_flight) or process.poll() is not None, 40, "a send in flight")
+            started = time.monotonic()
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(15) == 0, log.read_text(errors="replace")[-3000:]
+            stopped_in = time.monotonic() - started
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        accepted = set(fake.delivered())
+    async with database.engine.connect() as connection:
+        rows = (await connection.execute(text("SELECT key, state, attempts, recorded, claimed_until "
+                                              "FROM deliveries WHERE subscriber = 'customer'"))).all()
+    await database.close()
+    sent = {r.key for r in rows if r.state == "sent"}
+    assert accepted and sent == accepted and stopped_in < 5
+    assert all(r.attempts == r.recorded and r.claimed_until is None for r in rows)  # nothing left leased
+    assert len(sent) < 600  # it did not drain the backlog before stopping

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import time
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,6 +18,7 @@ from bot.errors import ConfigError
 from bot.notices.ports import DEAD, PENDING, SENT, DeliveryRow
 from storage.uow import Database
 from tests.fake_solapi import FakeSolapi, fake_solapi
+from tests.fakes import KST
 from tests.notice_support import (
     CALENDAR,
     SOLAPI_ENV,
@@ -197,3 +198,23 @@ async def test_a_template_with_a_variable_its_notice_lacks_stops_open_notices(
     with pytest.raises(ConfigError) as raised:
         await open_notices(config, database, CALENDAR, clock, stream=io.StringIO())
     assert raised.value.key == "ko.ticket_opened.text" and "#{담당자}" in raised.value.problem
+
+
+async def test_quiet_hours_hold_a_progress_notice_but_not_the_receipt(
+        database: Database, fake: FakeSolapi, clock: FixedClock, tmp_path: Path) -> None:
+    clock.at = datetime(2026, 9, 21, 22, 30, tzinfo=KST)
+    number = await seed_ticket(database, "c1", phone=PHONE)
+    async with database.uow() as uow:
+        await uow.outbox.put("progress", {"number": number, "days": 30})
+        await uow.commit()
+    config = notify_config(tmp_path, solapi_url=fake.base_url, quiet_hours="21:00-08:00")
+    async with dispatching(config, database, clock) as (notices, _):
+        assert (await notices.dispatcher.run_once()).sent == 2  # the receipt and the staff alert
+        held = (await deliveries(database))["customer progress"]
+        morning = datetime(2026, 9, 22, 8, 0, tzinfo=KST)
+        assert (held.state, held.attempts, held.next_attempt_at) == (PENDING, 0, morning)
+        clock.at = morning - timedelta(seconds=1)
+        assert not (await notices.dispatcher.run_once()).busy
+        clock.at = morning
+        assert (await notices.dispatcher.run_once()).sent == 1
+    assert [m["kakaoOptions"]["templateId"] for m in fake.accepted] == ["VOC_RECEIPT", "VOC_PROGRESS"]
