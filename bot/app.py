@@ -276,7 +276,7 @@ def alert_plan(config: AppConfig) -> AlertPlan:
     slack = settings.slack
     digest = time.fromisoformat(slack.digest_time) if slack.digest_time else None
     return AlertPlan(Ladders.parse(slack.ladder, slack.ladders),
-                     tuple(p.to_period() for p in settings.policies.values()), digest)
+                     tuple(p.to_period() for p in settings.policies.values()), digest, tuple(settings.departments))
 
 
 def slack_app(config: AppConfig, desk: Desk, *, socket_mode: bool = False, client: Any = None) -> Any:

@@ -204,3 +204,31 @@ def test_a_progress_notice_on_a_non_working_day_moves_to_the_working_day_before(
     """민원처리법 시행령 제23조: the notice is never late; a trigger on 2027-01-01 moves to 2026-12-31."""
     (at,) = progress_times(received, received + timedelta(days=31), CAL)
     assert at == first and CAL.is_working_day(at.date()) and at.date() != date(2027, 1, 1)
+
+
+async def test_the_sweeper_runs_once_or_on_an_interval_until_stopped() -> None:
+    import asyncio
+
+    from bot.alerts.ladder import Ladders
+    from bot.alerts.sweep import AlertPlan
+    from bot.casework.deadlines import Period, Unit
+    from bot.notices.sweep import Sweeper
+
+    desk = Desk()
+    number = await desk.file()
+    plan = AlertPlan(Ladders.parse(["overdue"], {}), (Period(7, Unit.DAYS),))
+    desk.clock.at = DAY + timedelta(days=30)
+    sweeper = Sweeper(fake_uow_factory(desk.store), CAL, desk.clock, plan)
+    assert (await sweeper.run_once()).warnings == 1
+    await desk.dispatcher.run_once()
+    overdue, escalated = desk.sinks["staff"].sent[-2:]
+    assert overdue.to == "service_quality" and escalated.to == "!escalation" and number in overdue.text
+    stop, passes = asyncio.Event(), []
+
+    def seen(swept: object) -> None:
+        passes.append(swept)
+        if len(passes) == 2:
+            stop.set()
+
+    await asyncio.wait_for(sweeper.run(stop, 0.01, on_pass=seen), 5)
+    assert [p.warnings for p in passes] == [0, 0]  # sent once
