@@ -290,7 +290,7 @@ def alert_plan(config: AppConfig) -> AlertPlan:
     slack = settings.slack
     digest = time.fromisoformat(slack.digest_time) if slack.digest_time else None
     return AlertPlan(Ladders.parse(slack.ladder, slack.ladders),
-                     tuple(p.to_period() for p in settings.policies.values()), digest)
+                     tuple(p.to_period() for p in settings.policies.values()), digest, tuple(settings.departments))
 
 
 def slack_app(config: AppConfig, desk: Desk, *, socket_mode: bool = False, client: Any = None) -> Any:
@@ -314,3 +314,11 @@ def slack_app(config: AppConfig, desk: Desk, *, socket_mode: bool = False, clien
                         Cards(labels, desk.calendar, desk.clock), labels)
     return build_app(service, client or slack_client(config), signing_secret=config.slack_signing_secret,
                      socket_mode=socket_mode)
+
+
+def slack_asgi(config: AppConfig, desk: Desk, *, client: Any = None) -> Any:
+    """The ASGI app answering Slack's signed requests at ``POST /slack/events`` (buttons, forms, ``/voc``): what
+    an HTTP server mounts (other paths answer 404)."""
+    from handlers.slack_inbound import slack_events
+
+    return slack_events(slack_app(config, desk, client=client))

@@ -25,6 +25,7 @@ from storage.repositories import Work
 TICKETS = Base.metadata.tables["tickets"]
 LADDER = Base.metadata.tables["alert_ladder"]
 THREADS = Base.metadata.tables["slack_threads"]
+OUTBOX = Base.metadata.tables["outbox"]
 OPEN_STATUSES = sorted(s.value for s in OPEN)
 RUNNING = sorted(s.value for s in OPEN if s is not Status.SUPPLEMENT_REQUESTED)  # the clock runs
 
@@ -34,11 +35,17 @@ class AlertSql:
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         t, lad, th = TICKETS.c, LADDER.c, THREADS.c
         self.ladder = select(
-            t.number, t.department, t.received_at, t.due_at, lad.due_at.label("marked_due"), lad.passed,
+            t.number, t.department, t.received_at, t.due_at, (lad.due_at == t.due_at).label("same_due"), lad.passed,
         ).select_from(TICKETS.outerjoin(LADDER, lad.number == t.number)).where(
             t.due_at <= bindparam("horizon"), t.status.in_(RUNNING),
             or_(lad.number.is_(None), lad.due_at != t.due_at, lad.next_at <= bindparam("now")),
         ).order_by(t.due_at, t.id)
+        o = OUTBOX.c
+        self.queue = insert(OUTBOX).values(
+            kind=bindparam("kind"), payload=bindparam("payload"), dedupe_key=bindparam("dedupe_key"),
+            created_at=bindparam("created_at"), available_at=bindparam("available_at"), attempts=0,
+        ).on_conflict_do_nothing(index_elements=[o.dedupe_key]).returning(o.id)
+        self.queued = select(o.id).where(o.dedupe_key.in_(bindparam("keys", expanding=True))).limit(1)
         new_mark = insert(LADDER)
         self.mark = new_mark.on_conflict_do_update(index_elements=[lad.number], set_={
             "due_at": new_mark.excluded.due_at, "passed": new_mark.excluded.passed,
@@ -86,8 +93,23 @@ class SqlAlertRepository:
         rows = await self._work.execute(self._sql.ladder, {"horizon": horizon, "now": now})
         return [LadderTicket(
             r.number, r.department, r.received_at, r.due_at,
-            frozenset(r.passed.split(",")) if r.passed and r.marked_due == r.due_at else frozenset(),
+            frozenset(r.passed.split(",")) if r.passed and r.same_due else frozenset(),
         ) for r in rows]
+
+    async def queue(self, kind: str, items: Sequence[tuple[dict[str, Any], str]]) -> int:
+        if not items:
+            return 0
+        now = self._work.clock.now()
+        rows = await self._work.execute(self._sql.queue, [
+            {"kind": kind, "payload": payload, "dedupe_key": key, "created_at": now, "available_at": now}
+            for payload, key in items])
+        self._work.outbox_written = True
+        return len(rows.all())
+
+    async def queued(self, keys: Sequence[str]) -> bool:
+        if not keys:
+            return False
+        return (await self._work.execute(self._sql.queued, {"keys": list(keys)})).first() is not None
 
     async def mark(self, marks: Sequence[Mark]) -> None:
         if marks:

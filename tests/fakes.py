@@ -273,6 +273,12 @@ class FakeAlerts(_Repo):
                 found.append(LadderTicket(t.number, t.department, t.received_at, t.due_at, passed))
         return found
 
+    async def queue(self, kind: str, items: Sequence[tuple[dict[str, Any], str]]) -> int:
+        return sum([await FakeOutbox(self.work).put(kind, payload, dedupe_key=key) for payload, key in items])
+
+    async def queued(self, keys: Sequence[str]) -> bool:
+        return any(r["dedupe_key"] in keys for r in self.work.outbox)
+
     async def mark(self, marks: Sequence[Mark]) -> None:
         self.work.marks.update({m.number: m for m in marks})
 

@@ -32,7 +32,7 @@ def notify_toml(*, solapi_url: str = "", quiet_hours: str = "", templates: str =
     """A ``[notify]`` section: SOLAPI at ``solapi_url`` (the console provider without one)."""
     lines = ["[notify]", f'provider = "{"solapi" if solapi_url else "console"}"', f'quiet_hours = "{quiet_hours}"',
              f"lease_seconds = {lease_seconds}", f"max_attempts = {max_attempts}", f"batch_size = {batch_size}",
-             f"poll_interval = {poll_interval}"]
+             f"poll_interval = {poll_interval}", "sweep_minutes = 0"]  # no time-driven alerts in these tests
     if templates:
         lines.append(f'templates = "{templates}"')
     if solapi_url:

@@ -146,20 +146,16 @@ class Decision:
 def instants(ticket: LadderTicket, ladder: Ladder, time: WorkingTime) -> list[tuple[Step, float]]:
     """When each step comes for ``ticket`` (epoch seconds), earliest first; steps before the receipt are left
     out."""
-    received, due = ticket.received_at.timestamp(), ticket.due_at.timestamp()
-    w_received, w_due = time.seconds(received), time.seconds(due)
-    found: list[tuple[Step, float]] = []
-    for step in ladder.steps:
-        if step.kind is Kind.OVERDUE:
-            at = due + 0.000001  # strictly after the due instant
-        elif step.kind is Kind.DUE_DAY:
-            at = time.opening(due)
-        elif step.kind is Kind.LEFT:
-            at = time.instant(w_due - step.lead(time.day))
-        else:
+    received = ticket.received_at.timestamp()
+    w_due, anchored = _anchored(ladder, ticket.due_at.timestamp(), time)
+    found = [(step, at) for step, at in anchored if at > received or step.kind is Kind.OVERDUE]
+    shares = [step for step in ladder.steps if step.kind is Kind.ELAPSED]
+    if shares:
+        w_received = time.seconds(received)
+        for step in shares:
             at = time.instant(w_received + step.share * (w_due - w_received))
-        if at > received or step.kind is Kind.OVERDUE:
-            found.append((step, at))
+            if at > received:
+                found.append((step, at))
     found.sort(key=lambda pair: pair[1])
     return found
 
@@ -172,9 +168,29 @@ def decide(ticket: LadderTicket, now: datetime, ladder: Ladder, time: WorkingTim
     fresh = [step for step in came if step.name not in ticket.passed]
     upcoming = [at for step, at in steps if at > epoch and step.name not in ticket.passed]
     passed = ticket.passed | {step.name for step in came}
-    left = timedelta(seconds=time.at(ticket.due_at) - time.seconds(epoch))
+    w_due, _ = _anchored(ladder, ticket.due_at.timestamp(), time)
+    left = timedelta(seconds=w_due - time.seconds(epoch))
     next_at = datetime.fromtimestamp(min(upcoming), ticket.due_at.tzinfo) if upcoming else None
     return Decision(fresh[-1] if fresh else None, frozenset(passed), next_at, left)
+
+
+def _anchored(ladder: Ladder, due: float, time: WorkingTime) -> tuple[float, list[tuple[Step, float]]]:
+    """The count at ``due`` and the instants of the steps counted back from it (remembered: many tickets share a
+    due instant)."""
+    key = (id(ladder), due)
+    found: tuple[float, list[tuple[Step, float]]] | None = time.memo.get(key)
+    if found is None:
+        w_due = time.seconds(due)
+        steps = []
+        for step in ladder.steps:
+            if step.kind is Kind.OVERDUE:
+                steps.append((step, due + 0.000001))  # strictly after the due instant
+            elif step.kind is Kind.DUE_DAY:
+                steps.append((step, time.opening(due)))
+            elif step.kind is Kind.LEFT:
+                steps.append((step, time.instant(w_due - step.lead(time.day))))
+        found = time.remember(key, (w_due, steps))
+    return found
 
 
 def _latest(time: WorkingTime, count: float) -> datetime:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from bot.alerts.ladder import LadderTicket
@@ -59,6 +59,13 @@ class AlertRepository(Protocol):
         """Open tickets whose clock runs (not waiting for a supplement), due by ``horizon``, that the ladder must
         look at: never looked at, due instant changed since, or their next step come by ``now``. Each carries
         the steps already passed for its current due instant."""
+
+    async def queue(self, kind: str, items: Sequence[tuple[dict[str, Any], str]]) -> int:
+        """Put many outbox rows of ``kind`` at once (``(payload, dedupe_key)``; a key already there is skipped) in
+        the caller's transaction; returns how many were new."""
+
+    async def queued(self, keys: Sequence[str]) -> bool:
+        """Whether an outbox row has one of these dedupe keys."""
 
     async def mark(self, marks: Sequence[Mark]) -> None:
         """Remember each ticket's passed steps (replacing what was there)."""

@@ -31,6 +31,7 @@ class AlertPlan:
     ladders: Ladders
     policies: Sequence[Period] = ()
     digest_at: time | None = None
+    departments: tuple[str, ...] = ()
 
 
 def longest_span(policies: Sequence[Period], calendar: WorkCalendar, now: datetime) -> timedelta:
@@ -48,17 +49,18 @@ def dedupe_key(number: str, step: str, due_at: datetime) -> str:
 async def queue_warnings(uow: UnitOfWork, now: datetime, plan: AlertPlan, working: WorkingTime) -> int:
     """Decide every ticket the ladder must look at, queue the warnings due, remember what passed."""
     horizon = plan.ladders.horizon(now, working, longest_span(plan.policies, working.calendar, now))
-    marks, queued = [], 0
+    marks, warnings = [], []
     for ticket in await uow.alerts.ladder(horizon, now):
         decision = decide(ticket, now, plan.ladders.of(ticket.department), working)
         step = decision.send
         if step is not None:
-            queued += await uow.outbox.put(WARNING, {
+            warnings.append(({
                 "number": ticket.number, "department": ticket.department, "step": step.name,
                 "escalate": step.escalates, "due_at": ticket.due_at.isoformat(), "at": now.isoformat(),
                 "left_minutes": round(decision.left.total_seconds() / 60),
-            }, dedupe_key=dedupe_key(ticket.number, step.name, ticket.due_at))
+            }, dedupe_key(ticket.number, step.name, ticket.due_at)))
         marks.append(Mark(ticket.number, ticket.due_at, decision.passed, decision.next_at))
+    queued = await uow.alerts.queue(WARNING, warnings)
     await uow.alerts.mark(marks)
     return queued
 
@@ -68,6 +70,9 @@ async def queue_digests(uow: UnitOfWork, now: datetime, plan: AlertPlan, calenda
     local = calendar.to_local(now)
     if plan.digest_at is None or local.time() < plan.digest_at or not calendar.is_working_day(local.date()):
         return 0
+    day = local.date().isoformat()
+    if await uow.alerts.queued([f"digest:{day}:{key}" for key in plan.departments]):
+        return 0  # today's are out (the queries below read every open ticket: once a day is enough)
     soon = calendar.end_of_day(calendar.next_working_day(local.date()))  # due today or the next working day
     listed: dict[tuple[str, bool], list[tuple[str, str]]] = {}
     for overdue, (after, before) in ((True, (EPOCH, now)), (False, (now, soon + timedelta(seconds=1)))):
@@ -75,12 +80,12 @@ async def queue_digests(uow: UnitOfWork, now: datetime, plan: AlertPlan, calenda
             due = calendar.to_local(t.due_at)
             listed.setdefault((t.department, overdue), []).append(
                 (t.number, f"{due:%m/%d}" if t.due_date_only else f"{due:%m/%d %H:%M}"))
-    queued = 0
+    digests = []
     for load in await uow.alerts.load(now, soon):
         late, coming = listed.get((load.department, True), []), listed.get((load.department, False), [])
-        queued += await uow.outbox.put(DIGEST, {
-            "department": load.department, "day": local.date().isoformat(), "at": now.isoformat(),
+        digests.append(({
+            "department": load.department, "day": day, "at": now.isoformat(),
             "open": load.open, "soon": load.soon, "overdue": load.overdue,
             "soon_list": coming, "overdue_list": late,
-        }, dedupe_key=f"digest:{local.date().isoformat()}:{load.department}")
-    return queued
+        }, f"digest:{day}:{load.department}"))
+    return await uow.alerts.queue(DIGEST, digests)

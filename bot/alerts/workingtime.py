@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from datetime import date, datetime, time, timedelta
+from typing import Any, TypeVar
 
 from bot.casework.workcalendar import WorkCalendar
 
 _MARGIN = timedelta(days=400)  # laid out on each side of an instant outside the current span
+_MEMO = 100_000
+T = TypeVar("T")
 
 
 class WorkingTime:
@@ -28,6 +31,13 @@ class WorkingTime:
         self._before: list[float] = []  # the count at each window's start
         self._after: list[float] = []  # the count at each window's end
         self._opening: list[float] = []  # the start of the first window of each window's day
+        self.memo: dict[Any, Any] = {}  # what callers computed from counts (valid for this calendar)
+
+    def remember(self, key: Any, value: T) -> T:
+        if len(self.memo) >= _MEMO:
+            self.memo.clear()
+        self.memo[key] = value
+        return value
 
     def at(self, t: datetime) -> float:
         """The count at ``t`` (working seconds since the anchor; only differences mean anything)."""

@@ -22,8 +22,8 @@ def dispatch_command(
     ctx: typer.Context,
     once: bool = typer.Option(False, "--once", help="One pass over everything due, then exit (tests, cron)."),
 ) -> None:
-    """Deliver notices: customers' AlimTalk/SMS and chat notices, staff alerts. Runs until Ctrl-C/SIGTERM,
-    finishing the sends in flight."""
+    """Deliver notices: customers' AlimTalk/SMS and chat notices, staff alerts (Slack or the console). Runs until
+    Ctrl-C/SIGTERM, finishing the sends in flight, and sweeps every [notify] sweep_minutes."""
     from bot.app import alert_plan, open_desk, open_notices
     from bot.notices.sweep import Sweeper
 

@@ -62,9 +62,9 @@ def test_a_chat_customer_gets_their_alimtalks_from_dispatch(desk: Run, fake: Fak
 
     # 31 days later the ticket is still open: one progress notice; the same sweep again queues nothing
     at = (datetime.fromisoformat(ticket["received_at"]) + timedelta(days=31)).isoformat()
-    assert "swept: 1 progress notices queued" in ok(desk("sweep", "--now", at))
-    assert "swept: 0 progress notices queued" in ok(desk("sweep", "--now", at))
-    assert "1 events, 1 sent" in desk("dispatch", "--once").stderr
+    assert "swept: 1 progress notices" in ok(desk("sweep", "--now", at))  # (and the staff's deadline alerts)
+    assert "swept: 0 progress notices, 0 deadline warnings, 0 digests" in ok(desk("sweep", "--now", at))
+    assert "0 dead" in desk("dispatch", "--once").stderr
     assert accepted(fake)[-1] == ("ATA", "01012345678", "VOC_PROGRESS")
     assert fake.accepted[-1]["kakaoOptions"]["variables"]["#{경과일}"] == "30"
 

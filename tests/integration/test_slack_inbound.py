@@ -15,12 +15,11 @@ import httpx
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.app import Desk, slack_app
+from bot.app import Desk, slack_asgi
 from bot.casework.staff import StaffAction
 from bot.casework.tickets import Status
 from bot.clock import FixedClock
 from bot.config import SlackStaff
-from handlers.slack_inbound import slack_events
 from storage.uow import Database
 from tests.fake_slack import (
     BOT_TOKEN,
@@ -95,9 +94,9 @@ class Inbound:
 @asynccontextmanager
 async def inbound(fake: FakeSlack, database: Database, clock: FixedClock) -> AsyncIterator[Inbound]:
     async with slack_desk(fake, database, clock, staff=STAFF, digest_time="") as desk:
-        app = slack_app(desk.config, Desk(desk.config, database, CAL, clock),
-                        client=AsyncWebClient(token=BOT_TOKEN, base_url=fake.base_url))
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=slack_events(app)),
+        asgi = slack_asgi(desk.config, Desk(desk.config, database, CAL, clock),
+                          client=AsyncWebClient(token=BOT_TOKEN, base_url=fake.base_url))
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=asgi),
                                      base_url="http://vocdesk.test") as http:
             found = Inbound(desk, http, fake)
             found.number = await open_ticket(database, MONDAY)

@@ -194,3 +194,24 @@ async def test_the_morning_digest_per_department(fake: FakeSlack, database: Data
     assert digest.startswith("📋 2026-09-15 CS혁신팀 민원 현황: 처리 중 3건, 기한 임박 1건, 기한 경과 1건")
     assert late in digest and soon in digest
     assert "법무실 민원 현황: 처리 중 1건" in fake.in_channel(FakeSlack.channel_id("#voc-legal"))[-1].text
+
+
+async def test_a_customer_message_on_an_open_ticket_goes_into_its_thread_masked(
+        fake: FakeSlack, database: Database, clock: FixedClock) -> None:
+    async with slack_desk(fake, database, clock) as desk:
+        number = await open_ticket(database, MONDAY)
+        await desk.dispatch()
+        async with database.uow() as uow:  # as the dialogue appends a message to the customer's open ticket
+            ticket = await uow.tickets.get(number)
+            assert ticket is not None
+            event = ticket.add_customer_message(MONDAY, f"customer:{ticket.customer_id}", "제 번호는 010-2222-3333 <b>")
+            await uow.tickets.save(ticket)
+            await uow.outbox.put("customer_message", {
+                "number": number, "at": MONDAY.isoformat(), "status": ticket.status.value,
+                "due_at": ticket.due_at.isoformat(), "text": event.data.get("text", ""),
+            }, dedupe_key=f"{number}:{len(ticket.events)}")
+            await uow.commit()
+        await desk.dispatch()
+    (card,) = fake.in_channel(CS)
+    (reply,) = fake.thread(CS, card.ts)
+    assert reply.text.endswith("고객 추가 내용: 제 번호는 010-****-3333 &lt;b&gt;")

@@ -220,6 +220,35 @@ def test_legal_notices_carry_what_the_law_says_the_customer_must_be_told(
     facts = Facts(number="VOC-2026-000001", voc_type="complaint", intent="unfriendly_service",
                   department="service_quality", status="in_progress", due_at=DAY + timedelta(days=10),
                   received_at=DAY, customer_id=1, channel="console", locale="ko", has_phone=True)
-    (notice,) = planner("").plan(Event(7, kind, {"number": facts.number, **payload}), facts, DAY)
+    planned = planner("").plan(Event(7, kind, {"number": facts.number, **payload}), facts, DAY)
+    (notice,) = [d for d in planned if d.subscriber == "customer"]
     assert notice.sink == "sms" and expected.items() <= notice.variables.items()
     assert "#{" not in notice.text
+
+
+async def test_the_sweeper_runs_once_or_on_an_interval_until_stopped() -> None:
+    import asyncio
+
+    from bot.alerts.ladder import Ladders
+    from bot.alerts.sweep import AlertPlan
+    from bot.casework.deadlines import Period, Unit
+    from bot.notices.sweep import Sweeper
+
+    desk = Desk()
+    number = await desk.file()
+    plan = AlertPlan(Ladders.parse(["overdue"], {}), (Period(7, Unit.DAYS),))
+    desk.clock.at = DAY + timedelta(days=30)
+    sweeper = Sweeper(fake_uow_factory(desk.store), CAL, desk.clock, plan)
+    assert (await sweeper.run_once()).warnings == 1
+    await desk.dispatcher.run_once()
+    overdue, escalated = desk.sinks["staff"].sent[-2:]
+    assert overdue.to == "service_quality" and escalated.to == "!escalation" and number in overdue.text
+    stop, passes = asyncio.Event(), []
+
+    def seen(swept: object) -> None:
+        passes.append(swept)
+        if len(passes) == 2:
+            stop.set()
+
+    await asyncio.wait_for(sweeper.run(stop, 0.01, on_pass=seen), 5)
+    assert [p.warnings for p in passes] == [0, 0]  # sent once
