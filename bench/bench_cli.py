@@ -19,7 +19,8 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_load import DEFAULT_PG_URL, fill, open_database, pg_reachable, postgres_url
+from bench_load import DEFAULT_PG_URL, fill, open_database
+from databases import pg_reachable, postgres_url
 
 from bot.config import load_config
 

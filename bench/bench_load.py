@@ -27,11 +27,9 @@ import resource
 import secrets
 import statistics
 import sys
-import tempfile
 import time
 import tracemalloc
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -40,7 +38,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import asyncpg  # noqa: E402
+from databases import pg_reachable, postgres_url, sqlite_url  # noqa: E402
 from sqlalchemy import event, insert, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
@@ -350,43 +348,6 @@ async def bench_listing(url: str, config: AppConfig, repeats: int) -> dict[str, 
 
 
 # -- databases ----------------------------------------------------------------------------------------
-
-@asynccontextmanager
-async def sqlite_url() -> AsyncIterator[str]:
-    with tempfile.TemporaryDirectory(prefix="vocdesk-bench-") as folder:
-        yield f"sqlite+aiosqlite:///{folder}/vocdesk.db"
-
-
-def _dsn(url: str, database: str | None = None) -> str:
-    parsed = make_url(url).set(drivername="postgresql")
-    if database is not None:
-        parsed = parsed.set(database=database)
-    return parsed.render_as_string(hide_password=False)
-
-
-@asynccontextmanager
-async def postgres_url(admin_url: str) -> AsyncIterator[str]:
-    name = f"vocdesk_bench_{secrets.token_hex(4)}"
-    admin = await asyncpg.connect(_dsn(admin_url), timeout=5)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield make_url(_dsn(admin_url, name)).set(drivername="postgresql+asyncpg").render_as_string(
-                hide_password=False)
-        finally:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
-
-
-async def pg_reachable(admin_url: str) -> str | None:
-    try:
-        connection = await asyncpg.connect(_dsn(admin_url), timeout=5)
-    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
-        return f"{type(exc).__name__}: {exc}"
-    await connection.close()
-    return None
-
 
 # -- report -------------------------------------------------------------------------------------------
 
