@@ -622,7 +622,12 @@ class _Turn:
             "voc_type": self._type_label(ticket.voc_type), "label": self._label(route) if route else ticket.intent,
             "department": self._department(ticket.department), "due": self._due(ticket),
         }
-        self.say("status_paused" if ticket.paused_since else "status_line", **values)
+        if ticket.status is Status.SUPPLEMENT_REQUESTED:
+            self.say("status_paused", **values)
+        elif ticket.paused_since is not None:  # another legal clock stop (이송, 현장조사, 시스템 장애, ...)
+            self.say("status_stopped", **values)
+        else:
+            self.say("status_line", **values)
         if ticket.supplement_request:
             self.say("status_supplement", request=ticket.supplement_request, number=ticket.number)
         if ticket.answer and ticket.status in (Status.ANSWERED, Status.CLOSED):

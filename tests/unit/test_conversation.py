@@ -365,3 +365,15 @@ async def test_a_busy_database_gets_a_clear_retry_message_and_stores_nothing(sto
     ))
     (reply,) = await busy.handle(Inbound("test", "u1", text="The clerk was rude"))
     assert "send it again" in reply.text and not store.customers
+
+
+async def test_status_tells_the_customer_when_another_legal_stop_holds_the_clock(
+        dialogue: Dialogue, store: Store, clock: FixedClock) -> None:
+    """민원처리법 시행령 제20조 2호 (an information-system outage): the customer sees the clock is stopped."""
+    from bot.casework.deadlines import Stop
+
+    await consent(dialogue)
+    number = await file(dialogue)
+    await staff(store, clock).act(number, StaffAction("pause", "staff:kim", stop=Stop.OUTAGE, reason="전산 장애"))
+    stopped = joined(await say(dialogue, f"/status {number}"))
+    assert "멈춰 있습니다" in stopped and "보완" not in stopped
