@@ -7,7 +7,6 @@ An unknown key or a bad value stops start-up with a ``ConfigError`` naming the f
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping
 from datetime import date, time
 from itertools import pairwise
@@ -21,6 +20,7 @@ from bot.alerts.ladder import DEFAULT_LADDER
 from bot.casework.deadlines import Law, Period, Regime, Unit
 from bot.conversation.classification import DIALOGUE_INTENTS, VocType
 from bot.errors import ConfigError
+from bot.tomlfile import read_toml
 
 CONFIG_ENV = "VOCDESK_CONFIG"
 DEFAULT_CONFIG = Path("config.toml")
@@ -336,14 +336,7 @@ def config_path(explicit: str | Path | None, environ: Mapping[str, str]) -> Path
 def load_config(path: str | Path, environ: Mapping[str, str]) -> AppConfig:
     """Read and validate ``path``; raise ``ConfigError`` naming the file and key on any problem."""
     p = Path(path)
-    try:
-        raw = tomllib.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(str(p), "", "config file not found (use --config PATH or VOCDESK_CONFIG)") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(str(p), "", f"cannot read: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(str(p), "", f"not valid TOML: {exc}") from None
+    raw = read_toml(p, missing="config file not found (use --config PATH or VOCDESK_CONFIG)")
     try:
         settings = Settings.model_validate(raw)
     except ValidationError as exc:

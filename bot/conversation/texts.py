@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import string
-import tomllib
 from collections.abc import Mapping
 from datetime import datetime
 from functools import cache
@@ -13,6 +12,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.errors import ConfigError
+from bot.tomlfile import read_toml
 
 LOCALES = ("ko", "en")
 BUILTIN_DIR = Path(__file__).resolve().parent / "locales"
@@ -57,12 +57,7 @@ def _flatten(table: Mapping[str, object], prefix: str = "") -> dict[str, str]:
 
 
 def _read(path: Path) -> dict[str, str]:
-    try:
-        return _flatten(tomllib.loads(path.read_text(encoding="utf-8")))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(str(path), "", f"cannot read: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(str(path), "", f"not valid TOML: {exc}") from None
+    return _flatten(read_toml(path))
 
 
 def placeholders(template: str) -> set[str]:

@@ -9,12 +9,12 @@ without a template, a variable the kind does not provide, or an AlimTalk text ov
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from bot.errors import ConfigError
+from bot.tomlfile import read_toml
 
 ALIMTALK_MAX_CHARS = 1000
 LMS_MAX_BYTES = 2000
@@ -75,14 +75,7 @@ class Templates:
 
     @classmethod
     def load(cls, path: Path) -> Templates:
-        try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConfigError(str(path), "", "notice templates file not found ([notify] templates)") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(str(path), "", f"cannot read: {exc}") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(str(path), "", f"not valid TOML: {exc}") from None
+        raw = read_toml(path, missing="notice templates file not found ([notify] templates)")
         return cls.parse(raw, str(path))
 
     @classmethod
