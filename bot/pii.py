@@ -76,7 +76,7 @@ def redact(text: str) -> Redacted:
 
     def phone(m: re.Match[str]) -> str:
         found.add(Kind.PHONE)
-        return f"0{m.group(1)}-****-{m.group(3)}"
+        return _masked_mobile(m)
 
     def landline(m: re.Match[str]) -> str:
         found.add(Kind.PHONE)
@@ -123,6 +123,10 @@ def normalize_mobile(text: str) -> str | None:
     return f"0{m.group(1)}-{m.group(2)}-{m.group(3)}"
 
 
+def _masked_mobile(m: re.Match[str]) -> str:
+    return f"0{m.group(1)}-****-{m.group(3)}"
+
+
 def mask_phone(phone: str) -> str:
     """A stored contact number for display: ``010-****-5678``."""
-    return MOBILE.sub(lambda m: f"0{m.group(1)}-****-{m.group(3)}", phone) if phone else ""
+    return MOBILE.sub(_masked_mobile, phone) if phone else ""

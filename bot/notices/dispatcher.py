@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.clock import Clock
-from bot.notices.model import Dead, Outcome, Outgoing, Retry, Sent, Sink
+from bot.notices.model import AlimTalk, Dead, Outcome, Outgoing, Retry, Sent, Sink
 from bot.notices.plan import NoticePlanner
 from bot.notices.policy import next_attempt
 from bot.notices.ports import DEAD, PENDING, SENT, Delivery, Recorded
@@ -207,8 +207,6 @@ class Dispatcher:
 
 
 def outgoing(d: Delivery) -> Outgoing:
-    from bot.notices.model import AlimTalk
-
     alimtalk = AlimTalk(d.template_id, d.variables, d.sms_text) if d.template_id else None
     text = d.text if alimtalk or not d.sms_text or d.sink != "sms" else d.sms_text
     return Outgoing(d.key, d.kind, d.sink, d.to, text, alimtalk, {"number": d.number, "locale": d.locale})
