@@ -19,8 +19,8 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_load import DEFAULT_PG_URL, fill, open_database
-from databases import pg_reachable, postgres_url
+from bench_load import fill, open_database
+from databases import admin_url, pg_reachable, postgres_url
 
 from bot.config import load_config
 
@@ -104,7 +104,7 @@ def main() -> None:
         sqlite_dir = folder / "sqlite"
         sqlite_dir.mkdir()
         lines += listing("sqlite", f"sqlite+aiosqlite:///{sqlite_dir}/vocdesk.db", sqlite_dir, repeats)
-        admin = os.environ.get("VOCDESK_TEST_PG_URL", DEFAULT_PG_URL)
+        admin = admin_url()
         problem = asyncio.run(pg_reachable(admin))
         if problem:
             lines.append(f"postgresql skipped: {problem}")

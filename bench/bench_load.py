@@ -38,7 +38,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from databases import pg_reachable, postgres_url, sqlite_url  # noqa: E402
+from databases import admin_url, pg_reachable, postgres_url, sqlite_url  # noqa: E402
 from sqlalchemy import event, insert, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
@@ -54,7 +54,6 @@ from storage.migrate import upgrade  # noqa: E402
 from storage.models import CustomerRow, TicketEventRow, TicketRow  # noqa: E402
 from storage.uow import Database  # noqa: E402
 
-DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 RESULTS = ROOT / "bench" / "results" / "load.json"
 CONCURRENCY = (1, 10, 50)
 THINK_USERS = 50
@@ -418,24 +417,24 @@ async def main() -> None:
 
     classifier = load_classifier(config)
     print(f"code under test: {Path(sys.modules[Database.__module__].__file__ or '').parent}")
-    admin_url = os.environ.get("VOCDESK_BENCH_PG_URL") or os.environ.get("VOCDESK_TEST_PG_URL") or DEFAULT_PG_URL
+    admin = admin_url()
     results: dict[str, Any] = {}
     for db in ("sqlite", "postgresql"):
         if args.only and db != args.only:
             continue
-        if db == "postgresql" and (problem := await pg_reachable(admin_url)) is not None:
-            server = make_url(admin_url)
+        if db == "postgresql" and (problem := await pg_reachable(admin)) is not None:
+            server = make_url(admin)
             print(f"postgresql: skipped, not reachable at {server.host}:{server.port} ({problem})")
             results[db] = {"skipped": problem}
             continue
         res: dict[str, Any] = {}
-        opener = sqlite_url() if db == "sqlite" else postgres_url(admin_url)
+        opener = sqlite_url() if db == "sqlite" else postgres_url(admin)
         async with opener as url:
             print(f"{db}: load, {runs} run(s) of {seconds:g} s at {', '.join(map(str, CONCURRENCY))} customers "
                   f"and {THINK_USERS} pausing {args.think_ms:g} ms", flush=True)
             res["load"] = await bench_load(url, config, classifier, runs, seconds, args.think_ms / 1000)
         if not args.no_listing:
-            opener = sqlite_url() if db == "sqlite" else postgres_url(admin_url)
+            opener = sqlite_url() if db == "sqlite" else postgres_url(admin)
             async with opener as url:
                 print(f"{db}: listing {LISTED:,} tickets", flush=True)
                 res["listing"] = await bench_listing(url, config, 3 if args.quick else 5)

@@ -33,7 +33,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from databases import pg_reachable, postgres_url, sqlite_url  # noqa: E402
+from databases import admin_url, pg_reachable, postgres_url, sqlite_url  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from bot.app import build_calendar, open_notices  # noqa: E402
@@ -47,7 +47,6 @@ from storage.migrate import upgrade  # noqa: E402
 from storage.uow import Database  # noqa: E402
 from tests.fake_solapi import API_KEY, API_SECRET  # noqa: E402
 
-DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 RESULTS = ROOT / "bench" / "results" / "notices.json"
 TARGET_PER_S, TARGET_P99_MS = 1000, 100
 
@@ -230,23 +229,23 @@ async def main() -> None:
     samples = args.samples or (50 if args.quick else 300)
 
     print(f"code under test: {Path(sys.modules[Database.__module__].__file__ or '').parent}")
-    admin_url = os.environ.get("VOCDESK_BENCH_PG_URL") or os.environ.get("VOCDESK_TEST_PG_URL") or DEFAULT_PG_URL
+    admin = admin_url()
     results: dict[str, Any] = {}
     for db in ("sqlite", "postgresql"):
         if args.only and db != args.only:
             continue
-        if db == "postgresql" and (problem := await pg_reachable(admin_url)) is not None:
-            server = make_url(admin_url)
+        if db == "postgresql" and (problem := await pg_reachable(admin)) is not None:
+            server = make_url(admin)
             print(f"postgresql: skipped, not reachable at {server.host}:{server.port} ({problem})")
             results[db] = {"skipped": problem}
             continue
         res: dict[str, Any] = {"throughput": []}
         for run in range(runs):
             print(f"{db}: throughput run {run + 1}/{runs}, {count:,} notices", flush=True)
-            async with (sqlite_url() if db == "sqlite" else postgres_url(admin_url)) as url:
+            async with (sqlite_url() if db == "sqlite" else postgres_url(admin)) as url:
                 res["throughput"].append(await throughput(url, count))
         print(f"{db}: latency, {samples} notices to an idle worker", flush=True)
-        async with (sqlite_url() if db == "sqlite" else postgres_url(admin_url)) as url:
+        async with (sqlite_url() if db == "sqlite" else postgres_url(admin)) as url:
             res["latency"] = await latency(url, samples)
         results[db] = res
     report(results)

@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
 import sys
 import time
@@ -47,7 +46,7 @@ from storage.models import CustomerRow, TicketRow  # noqa: E402
 from storage.uow import Database  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "bench"))
-from bench_load import DEFAULT_PG_URL, pg_reachable, postgres_url, sqlite_url  # noqa: E402
+from databases import admin_url, pg_reachable, postgres_url, sqlite_url  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "sweep.json"
 KST_NOW = datetime(2026, 10, 14, 10, 0, tzinfo=UTC) - timedelta(hours=9)  # Wed 2026-10-14 10:00 KST
@@ -156,7 +155,7 @@ async def main() -> None:
         async with sqlite_url() as url:
             results["sqlite"] = await bench(url, args.tickets)
     if args.only in (None, "postgresql"):
-        admin = os.environ.get("VOCDESK_BENCH_PG_URL") or os.environ.get("VOCDESK_TEST_PG_URL") or DEFAULT_PG_URL
+        admin = admin_url()
         problem = await pg_reachable(admin)
         if problem:
             print(f"PostgreSQL skipped: {problem}")

@@ -3,6 +3,7 @@ created next to the admin URL's database and dropped afterwards."""
 
 from __future__ import annotations
 
+import os
 import secrets
 import tempfile
 from collections.abc import AsyncIterator
@@ -10,6 +11,13 @@ from contextlib import asynccontextmanager
 
 import asyncpg
 from sqlalchemy.engine import make_url
+
+DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def admin_url() -> str:
+    """The PostgreSQL server to benchmark on: VOCDESK_BENCH_PG_URL, else VOCDESK_TEST_PG_URL, else the local one."""
+    return os.environ.get("VOCDESK_BENCH_PG_URL") or os.environ.get("VOCDESK_TEST_PG_URL") or DEFAULT_PG_URL
 
 
 @asynccontextmanager
