@@ -22,7 +22,7 @@ from bot.config import Settings
 from bot.conversation import intake
 from bot.conversation.classification import Candidate, Classification, Classifier, VocType
 from bot.conversation.customers import ConversationState, Customer, Handoff
-from bot.conversation.messages import Choice, Inbound, Reply, clean_text
+from bot.conversation.messages import EXPECTS_PHONE, Choice, Inbound, Reply, clean_text
 from bot.conversation.texts import Catalog, builtin, english_due, guess_locale, korean_due
 from bot.errors import ConcurrentUpdate, DatabaseBusy
 from bot.pii import Kind, normalize_mobile, redact
@@ -94,7 +94,7 @@ class Dialogue:
             await uow.customers.save(customer)
             await turn.number_new_tickets()
             await uow.commit()
-        return turn.replies
+        return turn.marked_replies()
 
 
 class _Turn:
@@ -130,6 +130,12 @@ class _Turn:
         """Forget the draft; keys starting with ``_`` (the language run) outlive it."""
         self.state.step = step
         self.state.data = {k: v for k, v in self.state.data.items() if k.startswith("_")} | keep
+
+    def marked_replies(self) -> list[Reply]:
+        """The replies, the last one saying when the conversation now waits for the contact number."""
+        if self.state.step != CONTACT or not self.replies:
+            return self.replies
+        return [*self.replies[:-1], replace(self.replies[-1], expects=EXPECTS_PHONE)]
 
     def classify(self, text: str) -> Classification:
         if text not in self._classified:

@@ -30,10 +30,17 @@ class Choice:
     label: str
 
 
+EXPECTS_PHONE = "phone"
+
+
 @dataclass(frozen=True)
 class Reply:
+    """What the dialogue says; ``expects`` names the kind of answer it waits for, when a channel can offer a
+    fitting input for it (``EXPECTS_PHONE``: a mobile number, e.g. a ``type="tel"`` field)."""
+
     text: str
     choices: tuple[Choice, ...] = ()
+    expects: str | None = None
 
 
 def clean_text(raw: str) -> str:

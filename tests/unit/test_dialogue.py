@@ -250,3 +250,18 @@ async def test_a_turn_that_loses_a_race_on_its_ticket_runs_again(store: Store, c
     assert "취하했습니다" in joined(done)
     assert store.tickets["VOC-2026-000001"].status is Status.WITHDRAWN
     assert [r["kind"] for r in store.outbox].count("ticket_withdrawn") == 1
+
+
+async def test_the_question_for_the_contact_number_says_it_expects_a_phone_until_one_is_given(
+        dialogue: Dialogue) -> None:
+    from bot.conversation.messages import EXPECTS_PHONE
+
+    await consent(dialogue)
+    asked = await say(dialogue, "직원이 불친절")
+    assert [r.expects for r in asked] == [None] * len(asked)
+    (question,) = await say(dialogue, choice="confirm:yes")
+    assert question.expects == EXPECTS_PHONE and [c.id for c in question.choices] == ["contact:skip"]
+    again = await say(dialogue, "12345")
+    assert again[-1].expects == EXPECTS_PHONE
+    done = await say(dialogue, "010-1234-5678")
+    assert "VOC-2026-" in joined(done) and all(r.expects is None for r in done)
