@@ -57,13 +57,22 @@
     const node = document.createElement("div");
     node.className = "msg " + entry.who + (entry.failed ? " failed" : "") + (entry.pending ? " pending" : "");
     const who = document.createElement("span");
-    who.className = "visually-hidden";
-    who.textContent = (entry.who === "me" ? words().you : words().bot) + " ";
+    who.className = "visually-hidden speaker";
+    who.textContent = speaker(entry.who);
     const body = document.createElement("p");
     body.textContent = entry.text;
     node.append(who, body);
     nodes.set(entry, node);
     return node;
+  }
+
+  function speaker(who) { return (who === "me" ? words().you : words().bot) + " "; }
+
+  function relabel() {  // the speakers in the page's language, without redrawing (and re-announcing) the log
+    state.log.forEach((entry) => {
+      const node = nodes.get(entry);
+      if (node) node.querySelector(".speaker").textContent = speaker(entry.who);
+    });
   }
 
   function append(entry) {
@@ -207,7 +216,7 @@
   $("switch").addEventListener("click", () => {
     state.locale = state.locale === "en" ? "ko" : "en";
     applyWords();
-    renderAll();
+    relabel();
     const opening = state.outbox.some((item) => item.kind === "open") || !state.session;
     if (opening) save();
     else send({ text: "/lang " + state.locale }, null, { focus: false });

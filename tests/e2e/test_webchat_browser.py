@@ -36,7 +36,7 @@ if not Path(CHROMIUM).exists():
     pytest.skip(f"no Chromium at {CHROMIUM}: install Debian's package (apt-get install chromium) or set "
                 "VOCDESK_CHROMIUM to run the browser tests", allow_module_level=True)
 
-from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Page, Route, expect, sync_playwright  # noqa: E402
 
 
 def free_port() -> int:
@@ -157,5 +157,45 @@ def test_a_visitor_files_a_complaint_with_the_keyboard_only(chat_url: str) -> No
             page.keyboard.press("Shift+Tab")
             page.keyboard.press("Enter")  # back to Korean
             expect(page.locator("h1")).to_have_text("고객의 소리 상담")
+        finally:
+            browser.close()
+
+
+def test_a_message_the_server_could_not_take_is_sent_again_and_clear_starts_over(chat_url: str) -> None:
+    expect.set_options(timeout=WAIT_MS)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                             args=["--no-sandbox"] if os.geteuid() == 0 else [])
+        try:
+            page = browser.new_context(viewport={"width": 800, "height": 900}).new_page()
+            failures = [1]
+            posted: list[str] = []
+
+            def flaky(route: Route) -> None:
+                posted.append(route.request.post_data or "")
+                if failures:
+                    failures.pop()
+                    route.fulfill(status=503, headers={"Retry-After": "1"}, content_type="application/json",
+                                  body='{"error": "unavailable", "detail": "try again"}')
+                else:
+                    route.continue_()
+
+            page.route("**/api/chat/messages", flaky)
+            page.goto(chat_url)
+            expect(page.get_by_role("button", name="동의합니다")).to_be_visible()
+            tab_to(page, "동의합니다")
+            page.keyboard.press("Enter")
+            expect(page.locator("#status")).to_contain_text("다시 보냅니다")
+            expect(page.locator("#text")).to_be_focused()  # answered on the second try
+            assert len(posted) == 2 and posted[0] == posted[1]  # the same message_key both times
+            expect(page.locator("#log .msg.me")).to_have_count(1)
+            session = page.evaluate("JSON.parse(localStorage.getItem('vocdesk.webchat.v1')).session")
+            shoot(page, "5-desktop")
+
+            tab_to(page, "대화 지우기")
+            page.keyboard.press("Enter")
+            expect(page.locator("#log .msg.me")).to_have_count(0)
+            expect(page.get_by_role("button", name="동의합니다")).to_be_visible()
+            assert page.evaluate("JSON.parse(localStorage.getItem('vocdesk.webchat.v1')).session") != session
         finally:
             browser.close()
