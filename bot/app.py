@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from bot.notices.model import Sink
     from bot.notices.templates import Templates
     from bot.ports import UnitOfWorkFactory
+    from bot.standard.remedy_desk import RemedyDesk
     from storage.uow import Database
 
 
@@ -86,6 +87,13 @@ class Desk:
         settings = self.config.settings
         return Staff(self.uow, self.calendar, self.clock, frozenset(settings.departments),
                      desk=settings.desk_department)
+
+    @property
+    def remedies(self) -> RemedyDesk:
+        from bot.standard.remedy_desk import RemedyDesk
+        from bot.standard.rules import RemedyRules
+
+        return RemedyDesk(self.uow, RemedyRules.from_settings(self.config.settings), self.clock)
 
     async def aclose(self) -> None:
         await self.database.close()

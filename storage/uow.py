@@ -35,6 +35,7 @@ from storage.repositories import (
     Work,
     sync_departments,
 )
+from storage.standard import SqlRemedyRepository, SqlSurveyRepository
 from storage.statements import statements
 from storage.tickets import SqlTicketRepository
 
@@ -54,6 +55,8 @@ class SqlUnitOfWork:
     handoffs: SqlHandoffRepository
     deliveries: SqlDeliveryRepository
     alerts: SqlAlertRepository
+    remedies: SqlRemedyRepository
+    surveys: SqlSurveyRepository
     work: Work
 
     def __init__(self, database: Database) -> None:
@@ -80,6 +83,8 @@ class SqlUnitOfWork:
         self.handoffs = SqlHandoffRepository(work)
         self.deliveries = SqlDeliveryRepository(work)
         self.alerts = SqlAlertRepository(work)
+        self.remedies = SqlRemedyRepository(work)
+        self.surveys = SqlSurveyRepository(work)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

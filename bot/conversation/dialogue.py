@@ -27,6 +27,9 @@ from bot.conversation.texts import Catalog, builtin, english_due, guess_locale, 
 from bot.errors import ConcurrentUpdate, DatabaseBusy
 from bot.pii import Kind, normalize_mobile, redact
 from bot.ports import UnitOfWork, UnitOfWorkFactory
+from bot.standard.remedies import Remedy
+from bot.standard.remedy_desk import plan_remedy, store_remedy
+from bot.standard.rules import terms_of
 
 CONSENT_VERSION = "2026-11"
 NEW, CONSENT, IDLE = "new", "consent", "idle"
@@ -104,6 +107,7 @@ class _Turn:
         self.settings = deps.settings
         self.replies: list[Reply] = []
         self.new_tickets: list[tuple[Ticket, Route, int]] = []
+        self.new_remedies: dict[int, Remedy] = {}  # id(ticket) -> the remedy case it opens
         self.pii_found: frozenset[Kind] = frozenset()
         self._classified: dict[str, Classification] = {}
 
@@ -544,6 +548,9 @@ class _Turn:
             contact_phone=self.customer.phone,
             confidence=found.confidence if found.intent == route.intent else 0.0,
         )
+        if route.remedy:  # the service standard's remedy case opens with the ticket (bot.standard.remedies)
+            self.new_remedies[id(ticket)] = plan_remedy(ticket, terms_of(self.settings, route.remedy), self.now,
+                                                        self.deps.calendar)
         self.new_tickets.append((ticket, route, len(self.replies)))  # numbered at the end of the turn
         queued = self.state.data.get("queued")
         self.reset()
@@ -566,6 +573,9 @@ class _Turn:
             await self.uow.outbox.put("ticket_opened", {
                 "number": ticket.number, "department": route.department, "due_at": ticket.due_at.isoformat(),
             }, dedupe_key=f"opened:{ticket.number}")
+            remedy = self.new_remedies.get(id(ticket))
+            if remedy is not None:
+                await store_remedy(self.uow, ticket, remedy)
         for ticket, route, at in reversed(self.new_tickets):  # from the end, so the positions hold
             self.replies.insert(at, Reply(self.t(
                 "opened", number=ticket.number, voc_type=self._type_label(route.voc_type), label=self._label(route),
