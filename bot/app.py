@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from bot.notices.templates import Templates
     from bot.ports import UnitOfWorkFactory
     from bot.standard.remedy_desk import RemedyDesk
+    from bot.standard.survey_desk import SurveyDesk, SurveyTerms
     from storage.uow import Database
 
 
@@ -84,9 +85,17 @@ class Desk:
 
     @property
     def staff(self) -> Staff:
+        from bot.standard.survey_desk import Inviter
+
         settings = self.config.settings
         return Staff(self.uow, self.calendar, self.clock, frozenset(settings.departments),
-                     desk=settings.desk_department)
+                     desk=settings.desk_department, after=Inviter(survey_terms(settings)))
+
+    @property
+    def surveys(self) -> SurveyDesk:
+        from bot.standard.survey_desk import SurveyDesk
+
+        return SurveyDesk(self.uow, self.clock, survey_terms(self.config.settings))
 
     @property
     def remedies(self) -> RemedyDesk:
@@ -97,6 +106,13 @@ class Desk:
 
     async def aclose(self) -> None:
         await self.database.close()
+
+
+def survey_terms(settings: Settings) -> SurveyTerms:
+    from bot.standard.survey_desk import SurveyTerms
+
+    survey = settings.survey
+    return SurveyTerms(survey.enabled, survey.low_score, survey.valid_days)
 
 
 async def open_desk(config: AppConfig, *, clock: Clock | None = None) -> Desk:

@@ -35,6 +35,7 @@ from storage.repositories import (
     Work,
     sync_departments,
 )
+from storage.report import SqlReportRepository
 from storage.standard import SqlRemedyRepository, SqlSurveyRepository
 from storage.statements import statements
 from storage.tickets import SqlTicketRepository
@@ -57,6 +58,7 @@ class SqlUnitOfWork:
     alerts: SqlAlertRepository
     remedies: SqlRemedyRepository
     surveys: SqlSurveyRepository
+    report: SqlReportRepository
     work: Work
 
     def __init__(self, database: Database) -> None:
@@ -85,6 +87,7 @@ class SqlUnitOfWork:
         self.alerts = SqlAlertRepository(work)
         self.remedies = SqlRemedyRepository(work)
         self.surveys = SqlSurveyRepository(work)
+        self.report = SqlReportRepository(work)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

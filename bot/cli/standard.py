@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import sys
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -91,3 +94,165 @@ def remedies_act(
                 f"({remedy.status.value}), {remedy.amount:,}원, payout {remedy.payout.value}")
 
     typer.echo(run(go()))
+
+
+survey_app = group("The satisfaction survey (해피콜): ratings after the answer, once per ticket.")
+EXPORT_FIELDS = ("number", "department", "voc_type", "channel", "rating", "comment", "via", "rated_at", "invited_at",
+                 "follow_up")
+
+
+@survey_app.command("export")
+def survey_export(
+    ctx: typer.Context,
+    year: int = typer.Option(..., "--year", min=2000, max=2999, metavar="YYYY", help="Ratings given in this year."),
+    fmt: str = typer.Option("csv", "--format", metavar="csv|json", help="CSV (UTF-8 with BOM, for Excel) or JSON."),
+    out: Path | None = typer.Option(None, "--out", metavar="PATH", help="Write here instead of standard output."),
+) -> None:
+    """The year's ratings for the annual customer-satisfaction survey (공운법 제13조②)."""
+    from bot.app import open_desk
+    from bot.errors import InputRejected
+
+    if fmt not in ("csv", "json"):
+        raise InputRejected(f"unknown format {fmt!r}; csv or json")
+    config = app_config(ctx)
+
+    async def go() -> list[dict[str, Any]]:
+        desk = await open_desk(config)
+        tz = desk.calendar.tz
+        start, end = datetime(year, 1, 1, tzinfo=tz), datetime(year + 1, 1, 1, tzinfo=tz)
+        try:
+            async with desk.uow() as uow:
+                found = await uow.surveys.rated_between(start, end)
+        finally:
+            await desk.aclose()
+        return [{"number": s.number, "department": department, "voc_type": voc_type, "channel": s.channel,
+                 "rating": s.rating, "comment": s.comment, "via": s.via,
+                 "rated_at": s.rated_at.astimezone(tz).isoformat() if s.rated_at else "",
+                 "invited_at": s.invited_at.astimezone(tz).isoformat(), "follow_up": s.follow_up.value}
+                for s, department, voc_type in found]
+
+    rows = run(go())
+    text = json.dumps(rows, ensure_ascii=False, indent=1) + "\n" if fmt == "json" else _csv(rows)
+    _write(text, out, bom=fmt == "csv")
+
+
+@survey_app.command("reopen")
+def survey_reopen(
+    ctx: typer.Context,
+    number: str = typer.Argument(..., metavar="NUMBER", help="A ticket rated low (its follow-up was offered)."),
+    actor: str = typer.Option("staff:cli", "--actor", metavar="STAFF", help="Who reopens (recorded in the log)."),
+    reason: str = typer.Option("", "--reason", metavar="TEXT", help="Why (default: 만족도 조사 후 재검토)."),
+) -> None:
+    """Reopen a ticket from its low rating: the second look the customer was offered."""
+    from bot.app import open_desk
+
+    config = app_config(ctx)
+
+    async def go() -> str:
+        desk = await open_desk(config)
+        try:
+            ticket = await desk.surveys.reopen(number.strip().upper(), actor.strip() or "staff:cli", reason.strip())
+        finally:
+            await desk.aclose()
+        return f"{ticket.number}: {ticket.status.label_ko} ({ticket.status.value})"
+
+    typer.echo(run(go()))
+
+
+def _csv(rows: list[dict[str, Any]]) -> str:
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=EXPORT_FIELDS, lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def _write(text: str, out: Path | None, *, bom: bool = False) -> None:
+    """``text`` to ``out`` (UTF-8, with a BOM for CSV so Excel reads Korean) or to standard output."""
+    encoding = "utf-8-sig" if bom else "utf-8"
+    if out is None:
+        sys.stdout.buffer.write(text.encode(encoding))
+        sys.stdout.flush()
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding=encoding, newline="")
+    typer.echo(f"wrote {out}", err=True)
+
+
+def report_command(
+    ctx: typer.Context,
+    start: str | None = typer.Option(None, "--from", metavar="DATE", help="First day received (YYYY-MM-DD)."),
+    end: str | None = typer.Option(None, "--to", metavar="DATE", help="Last day received (YYYY-MM-DD)."),
+    period: str | None = typer.Option(None, "--period", metavar="P",
+                                      help="Instead of --from/--to: a half year (2026H2) or a quarter (2026Q1)."),
+    department: str | None = typer.Option(None, "--department", metavar="KEY", help="Only this department's."),
+    fmt: str = typer.Option("html", "--format", metavar="html|csv|json", help="The output format."),
+    out: Path | None = typer.Option(None, "--out", metavar="PATH", help="Write here instead of standard output."),
+) -> None:
+    """The VOC analysis report (K-SURE 업무요강 제15조; KODIT's half-yearly service-standard compliance report)
+    over tickets received in the period: counts, on-time rate, processing days, overdue, extensions, satisfaction,
+    remedies, recurring topics."""
+    from datetime import date
+
+    from bot.app import open_desk
+    from bot.errors import InputRejected
+    from bot.standard.report import QUERIES, Labels, csv_rows, make_report, parse_period
+
+    if fmt not in ("html", "csv", "json"):
+        raise InputRejected(f"unknown format {fmt!r}; html, csv or json")
+    if period and (start or end):
+        raise InputRejected("give --period or --from/--to, not both")
+    if period:
+        first, last = parse_period(period)
+    elif start and end:
+        try:
+            first, last = date.fromisoformat(start), date.fromisoformat(end)
+        except ValueError as exc:
+            raise InputRejected(f"--from/--to: {exc} (use YYYY-MM-DD)") from None
+    else:
+        raise InputRejected("give --from DATE --to DATE, or --period like 2026H2")
+    config = app_config(ctx)
+    settings = config.settings
+    if department is not None and department not in settings.departments:
+        raise InputRejected(f"unknown department {department!r}; one of {', '.join(sorted(settings.departments))}")
+    labels = Labels({k: d.name for k, d in settings.departments.items()},
+                    {k: m.label or k for k, m in settings.intents.items()})
+
+    async def go() -> dict[str, Any]:
+        from rich.progress import Progress
+
+        desk = await open_desk(config)
+        try:
+            with Progress(transient=True, console=_stderr(), disable=not sys.stderr.isatty()) as bar:
+                task = bar.add_task("집계 중", total=QUERIES)
+                return await make_report(desk.uow, first, last, department, desk.clock.now(), desk.calendar.tz,
+                                         labels, lambda _: bar.advance(task))
+        finally:
+            await desk.aclose()
+
+    report = run(go())
+    if fmt == "json":
+        _write(json.dumps(report, ensure_ascii=False, indent=1) + "\n", out)
+    elif fmt == "csv":
+        import csv
+        import io
+
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\r\n")
+        writer.writerow(("section", "key", "value"))
+        writer.writerows(csv_rows(report))
+        _write(buffer.getvalue(), out, bom=True)
+    else:
+        from bot.standard.report_html import render
+
+        _write(render(report, institution=settings.institution.name, departments=labels.departments,
+                      intents=labels.intents), out)
+
+
+def _stderr() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True)

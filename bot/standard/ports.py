@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from bot.standard.remedies import Remedy, RemedyStatus
+    from bot.standard.report import Figures
     from bot.standard.survey import Survey
 
 
@@ -37,3 +39,9 @@ class SurveyRepository(Protocol):
 
     async def rated_between(self, start: datetime, end: datetime) -> list[tuple[Survey, str, str]]:
         """(survey, department, voc_type) of every rating given in [start, end), oldest first."""
+
+
+class ReportRepository(Protocol):
+    async def figures(self, start: datetime, end: datetime, department: str | None, now: datetime, tz: str,
+                      step: Callable[[str], None] = ...) -> Figures:
+        """The report's aggregates over tickets received in [start, end); ``step`` is told each query done."""

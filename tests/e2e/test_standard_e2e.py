@@ -83,3 +83,59 @@ def test_remedies_are_listed_with_ticket_and_won_and_moved_by_act(vocdesk: Run, 
         ("system", "open"), ("staff:cli", "visits"), ("staff:kim", "approve")]
     bad = vocdesk("remedies", "list", "--status", "lost")
     assert bad.returncode == 2 and "unknown status" in bad.stderr
+
+
+def rated(config_file: Path, ratings: list[int]) -> list[str]:
+    """Arrange: answered tickets, invited and rated (a low rating offers the follow-up)."""
+    from bot.standard.survey import invite
+    from storage.migrate import upgrade
+    from storage.uow import Database
+
+    config = load_config(config_file, {})
+
+    async def go() -> list[str]:
+        await upgrade(config.database_url)
+        database = Database.from_url(config.database_url)
+        numbers = []
+        try:
+            async with database.uow() as uow:
+                for i, rating in enumerate(ratings):
+                    customer = await uow.customers.get_or_create("telegram", f"r-{i}")
+                    ticket = Ticket.open(customer_id=customer.id or 0, channel="telegram", voc_type=VocType.INQUIRY,
+                                         intent="general_inquiry", department="voc_desk", text="문의",
+                                         received_at=AT, policy=Period(7, Unit.DAYS), calendar=CAL, actor="customer")
+                    ticket.answer_with(AT, "staff:kim", "답변")
+                    await uow.tickets.add(ticket)
+                    survey = invite(number=ticket.number, ticket_id=ticket.id or 0, customer_id=customer.id or 0,
+                                    channel="telegram", token=f"token-{i}-0123456789abcdef", now=AT, valid_days=30)
+                    await uow.surveys.add(survey)
+                    survey.rate(rating, "의견, \"따옴표\"" if i == 0 else "", AT, "web", 2)
+                    await uow.surveys.save(survey)
+                    numbers.append(ticket.number)
+                await uow.commit()
+        finally:
+            await database.close()
+        return numbers
+
+    return asyncio.run(go())
+
+
+def test_survey_export_csv_with_bom_and_json_and_a_reopen_from_a_low_rating(vocdesk: Run, config_file: Path,
+                                                                            tmp_path: Path) -> None:
+    good, low = rated(config_file, [5, 1])
+    out = tmp_path / "out" / "survey-2026.csv"
+    done = vocdesk("survey", "export", "--year", "2026", "--format", "csv", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM: Excel opens Korean correctly
+    lines = raw.decode("utf-8-sig").splitlines()
+    assert lines[0] == "number,department,voc_type,channel,rating,comment,via,rated_at,invited_at,follow_up"
+    assert lines[1].startswith(f'{good},voc_desk,inquiry,telegram,5,"의견, ""따옴표""",web,2026-09-22T10:00:00+09:00')
+    assert lines[2].endswith(",offered") and len(lines) == 3
+    as_json = json.loads(vocdesk("survey", "export", "--year", "2026", "--format", "json").stdout)
+    assert [(r["number"], r["rating"]) for r in as_json] == [(good, 5), (low, 1)]
+    assert json.loads(vocdesk("survey", "export", "--year", "2025", "--format", "json").stdout) == []
+    reopened = vocdesk("survey", "reopen", low, "--actor", "staff:lee")
+    assert reopened.returncode == 0 and "in_progress" in reopened.stdout
+    again = vocdesk("survey", "reopen", good)
+    assert again.returncode == 2 and "no follow-up was offered" in again.stderr

@@ -70,7 +70,7 @@ async def test_conversation_restart_and_redelivery(database: Database, database_
     assert ticket.due_at == datetime(2026, 10, 2, 18, 0, tzinfo=KST)
     assert customer is not None and (customer.channel, customer.external_id) == ("telegram", "42")
     assert customer.phone == "010-1234-5678" and customer.has_consent
-    assert [row["kind"] for row in pending] == ["ticket_opened"]
+    assert [row["kind"] for row in pending] == ["ticket_opened", "remedy_open"]  # its remedy case, same transaction
 
 
 async def test_staff_actions_write_events_and_outbox(database: Database) -> None:
