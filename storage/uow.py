@@ -25,6 +25,7 @@ from storage.db import (
     sqlite_locked,
 )
 from storage.deliveries import SqlDeliveryRepository
+from storage.report import SqlReportRepository
 from storage.repositories import (
     DepartmentLike,
     SqlConversationRepository,
@@ -35,7 +36,6 @@ from storage.repositories import (
     Work,
     sync_departments,
 )
-from storage.report import SqlReportRepository
 from storage.standard import SqlRemedyRepository, SqlSurveyRepository
 from storage.statements import statements
 from storage.tickets import SqlTicketRepository

@@ -7,6 +7,8 @@ import html
 from collections.abc import Mapping
 from typing import Any
 
+from bot.casework.lifecycle import Status
+
 TYPE_KO = {"inquiry": "문의", "complaint": "불만", "suggestion": "제안", "praise": "칭찬"}
 CHANNEL_KO = {"telegram": "텔레그램", "kakao": "카카오톡", "web": "홈페이지", "console": "전화·방문(콘솔)",
               "rasa": "챗봇", "sms": "문자"}
@@ -118,7 +120,7 @@ def render(report: Mapping[str, Any], *, institution: str, departments: Mapping[
            "</div>",
            f"<h2>기한 경과 미처리 ({report['overdue_count']:,}건)</h2>" + _table(
                ("접수번호", "부서", "상태", "처리기한"),
-               [(o["number"], dept(o["department"]), o["status"], o["due_at"][:16].replace("T", " "))
+               [(o["number"], dept(o["department"]), Status(o["status"]).label_ko, o["due_at"][:16].replace("T", " "))
                 for o in report["overdue"][:50]]),
            '<p class="muted">기한 내 처리율: 답변한 건 중 첫 답변이 법정 처리기간 안에 나간 비율 '
            "(일 단위 기간은 마지막 날 24:00, 시간 단위 기간은 기한 시각까지; 민원처리법 제19조). "

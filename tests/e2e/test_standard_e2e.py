@@ -139,3 +139,73 @@ def test_survey_export_csv_with_bom_and_json_and_a_reopen_from_a_low_rating(vocd
     assert reopened.returncode == 0 and "in_progress" in reopened.stdout
     again = vocdesk("survey", "reopen", good)
     assert again.returncode == 2 and "no follow-up was offered" in again.stderr
+
+
+def test_the_report_of_the_real_process_in_json_csv_and_html(vocdesk: Run, config_file: Path, tmp_path: Path) -> None:
+    import random
+
+    from storage.migrate import upgrade
+    from storage.uow import Database
+    from tests.integration.test_report import expected, seeded, store
+
+    made = seeded(random.Random(15), 120)
+    url = load_config(config_file, {}).database_url
+
+    async def arrange() -> None:
+        await upgrade(url)
+        database = Database.from_url(url)
+        try:
+            await store(database, made)
+        finally:
+            await database.close()
+
+    asyncio.run(arrange())
+    done = vocdesk("report", "--period", "2026H2", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    from datetime import date
+
+    want = expected(made, date(2026, 7, 1), date(2026, 12, 31))
+    assert report["total"] == want["total"] and report["answered"] == want["answered"]
+    assert report["by_type"] == dict(want["by_type"]) and report["on_time_rate"] == want["on_time_rate"]
+    for key in ("total", "by_type", "by_intent", "by_department", "by_channel", "on_time_rate",
+                "median_processing_days", "overdue", "extensions", "satisfaction", "remedies", "topics"):
+        assert key in report
+    same = json.loads(vocdesk("report", "--from", "2026-07-01", "--to", "2026-12-31", "--format", "json").stdout)
+    assert same["by_intent"] == report["by_intent"]
+    legal = json.loads(vocdesk("report", "--period", "2026H2", "--department", "legal", "--format", "json").stdout)
+    assert set(legal["by_department"]) <= {"legal"}
+
+    csv_out = tmp_path / "report.csv"
+    assert vocdesk("report", "--period", "2026H2", "--format", "csv", "--out", str(csv_out)).returncode == 0
+    assert csv_out.read_bytes().startswith(b"\xef\xbb\xbfsection,key,value")
+    html_out = tmp_path / "report.html"
+    assert vocdesk("report", "--period", "2026H2", "--format", "html", "--out", str(html_out)).returncode == 0
+    page = html_out.read_text(encoding="utf-8")
+    assert "기한 내 처리율" in page and "<svg" in page and "유형별" in page and "<script" not in page
+    bad = vocdesk("report", "--period", "2026H3")
+    assert bad.returncode == 2 and "half year" in bad.stderr
+    render_png(html_out)
+
+
+def render_png(page: Path) -> None:
+    """A picture of the HTML report, as a department head would see it (tests/artifacts/report.png), through
+    headless Chromium; skipped with the reason when Chromium or Playwright is missing."""
+    chromium = Path("/usr/bin/chromium")
+    if not chromium.exists():
+        pytest.skip("no /usr/bin/chromium: the report's picture is not rendered (apt install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("playwright is not installed (pip install -e '.[dev]')")
+    artifacts = Path(__file__).resolve().parents[1] / "artifacts"
+    artifacts.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(chromium), args=["--no-sandbox"])
+        try:
+            tab = browser.new_page(viewport={"width": 1100, "height": 900})
+            tab.goto(page.as_uri())
+            tab.screenshot(path=str(artifacts / "report.png"), full_page=True)
+        finally:
+            browser.close()
+    assert (artifacts / "report.png").stat().st_size > 10_000
