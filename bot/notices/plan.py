@@ -147,7 +147,7 @@ class NoticePlanner:
     # -- staff -------------------------------------------------------------------------------------------
     def _staff(self, event: Event, facts: Facts) -> list[NewDelivery]:
         department = facts.department or str(event.payload.get("department", "")) or self.settings.desk_department
-        if event.kind == DIGEST:
+        if event.kind in (DIGEST, standard.WEEKLY):
             department = str(event.payload.get("department", department))
         text = self._staff_text(event, facts)
         targets = [(STAFF, department)]
@@ -178,6 +178,8 @@ class NoticePlanner:
         if event.kind in standard.REMEDY_EVENTS:
             until = korean_due(datetime.fromisoformat(str(p["due_at"])), True, self.tz) if p.get("due_at") else ""
             return standard.remedy_staff_text(event.kind, p, until)
+        if event.kind == standard.WEEKLY:
+            return standard.weekly_text(p, self._department(str(p.get("department", "")), False))
         if event.kind in (standard.SURVEY_LOW, standard.SURVEY_REOPENED):
             return standard.survey_staff_text(event.kind, p)
         if event.kind == "handoff":

@@ -14,7 +14,9 @@ from bot.standard.survey import RATINGS, rating_choice
 REMEDY_EVENTS = frozenset({"remedy_open", *(f"remedy_{a}" for a in ACTIONS)})
 REMEDY_OUTCOMES = frozenset({"remedy_approve", "remedy_reject", "remedy_decide", "remedy_pay"})
 SURVEY_INVITE, SURVEY_LOW, SURVEY_REOPENED = "survey_invite", "survey_low", "survey_reopened"
-STANDARD_STAFF_EVENTS = REMEDY_EVENTS | {SURVEY_LOW, SURVEY_REOPENED}
+WEEKLY = "weekly_digest"
+STANDARD_STAFF_EVENTS = REMEDY_EVENTS | {SURVEY_LOW, SURVEY_REOPENED, WEEKLY}
+_TYPE_KO = {"inquiry": "문의", "complaint": "불만", "suggestion": "제안", "praise": "칭찬"}
 
 _ACTION_KO = {
     "open": "보상 절차 개시", "assign": "담당자 지정", "visits": "방문 횟수 기록", "training": "CS교육 실시 기록",
@@ -74,3 +76,17 @@ def invite_buttons(number: str, locale: str, texts: Catalog) -> str:
     """The rating buttons of a chat invitation, as JSON ``[[choice id, label], ...]`` (the sink builds them)."""
     return json.dumps([[rating_choice(number, r), texts.text(locale, f"survey.rating_{r}")] for r in reversed(RATINGS)],
                       ensure_ascii=False)
+
+
+def weekly_text(p: Mapping[str, Any], department: str) -> str:
+    """The weekly digest: the numbers, then one chart (text bars of the week's VOC by type)."""
+    rate = p.get("on_time_rate")
+    mean = p.get("mean")
+    lines = [f"📊 {p.get('from', '')}~{p.get('to', '')} {department} 주간 VOC: 접수 {p.get('total', 0)}건, "
+             f"답변 {p.get('answered', 0)}건, 기한 내 처리율 {'-' if rate is None else f'{rate * 100:.1f}%'}, "
+             f"기한 경과 미처리 {p.get('overdue', 0)}건, 만족도 {'-' if mean is None else f'{mean:.2f}'}, "
+             f"보상 {p.get('remedies', 0)}건"]
+    by_type: Mapping[str, int] = p.get("by_type") or {}
+    top = max(by_type.values(), default=0) or 1
+    lines += [f"`{_TYPE_KO.get(k, k):<3} {'█' * max(1, round(12 * n / top))} {n}`" for k, n in by_type.items()]
+    return "\n".join(lines)
