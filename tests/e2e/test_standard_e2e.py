@@ -209,3 +209,17 @@ def render_png(page: Path) -> None:
         finally:
             browser.close()
     assert (artifacts / "report.png").stat().st_size > 10_000
+
+
+def test_demo_seed_drives_the_lifecycle_and_the_report_reads_it(vocdesk: Run) -> None:
+    seeded = vocdesk("demo", "seed", "--tickets", "40")
+    assert seeded.returncode == 0, seeded.stderr
+    assert seeded.stdout.startswith("seeded 40 tickets")
+    tickets = json.loads(vocdesk("tickets", "list", "--all", "--json").stdout)
+    assert len(tickets) == 40 and len({t["channel"] for t in tickets}) > 1
+    events = {e["action"] for t in tickets for e in t["events"]}
+    assert {"receive", "assign", "start", "answer"} <= events  # the engine's own events, at simulated instants
+    received = sorted(t["received_at"] for t in tickets)
+    report = json.loads(vocdesk("report", "--from", received[0][:10], "--to", received[-1][:10],
+                                "--format", "json").stdout)
+    assert report["total"] == 40 and report["answered"] > 20 and report["satisfaction"]["responses"] > 0

@@ -151,3 +151,42 @@ async def test_one_departments_report(database: Database) -> None:
     report = await make_report(database.uow, date(2026, 1, 1), date(2026, 12, 31), "legal", NOW, KST, Labels())
     assert report["total"] == sum(t.department == "legal" for t, _, _ in made)
     assert set(report["by_department"]) <= {"legal"}
+
+
+async def test_the_weekly_digest_goes_to_each_department_on_monday_once(database: Database) -> None:
+    from datetime import time
+
+    from sqlalchemy import select
+
+    from bot.alerts.ladder import Ladders
+    from bot.alerts.sweep import AlertPlan
+    from bot.casework.routing import RoutingTable
+    from bot.conversation.texts import Catalog
+    from bot.notices.model import Event, Facts
+    from bot.notices.plan import NoticePlanner
+    from bot.notices.sweep import sweep
+    from bot.notices.templates import BUILTIN, Templates
+    from storage.models import OutboxRow
+
+    made = seeded(random.Random(3), 80)
+    await store(database, made)
+    plan = AlertPlan(Ladders.parse(["overdue"], {}), (), time(9, 0), ("voc_desk", "legal"))
+    sunday = datetime(2026, 11, 15, 10, 0, tzinfo=KST)
+    assert (await sweep(database.uow, CAL, sunday, plan)).weekly == 0
+    monday = datetime(2026, 11, 16, 9, 30, tzinfo=KST)
+    assert (await sweep(database.uow, CAL, monday, plan)).weekly == 2
+    assert (await sweep(database.uow, CAL, monday + timedelta(hours=1), plan)).weekly == 0  # once a week
+    async with database.uow() as uow:
+        rows = (await uow.work.execute(select(OutboxRow.id, OutboxRow.kind, OutboxRow.payload).where(
+            OutboxRow.kind == "weekly_digest"))).all()
+    by_department = {row.payload["department"]: row for row in rows}
+    week = [t for t, _, _ in made if datetime(2026, 11, 9, tzinfo=KST) <= t.received_at < datetime(2026, 11, 16,
+                                                                                                       tzinfo=KST)]
+    desk = by_department["voc_desk"]
+    assert desk.payload["total"] == sum(t.department == "voc_desk" for t in week)
+    assert (desk.payload["from"], desk.payload["to"]) == ("2026-11-09", "2026-11-15")
+    planner = NoticePlanner(SETTINGS, RoutingTable.from_settings(SETTINGS), Templates.load(BUILTIN),
+                            Catalog.load(), None, KST)
+    (alert,) = planner.plan(Event(desk.id, desk.kind, desk.payload), Facts(), monday)
+    assert alert.target == "voc_desk" and "고객지원부 주간 VOC" in alert.text
+    assert "█" in alert.text or desk.payload["total"] == 0
