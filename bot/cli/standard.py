@@ -286,7 +286,7 @@ def demo_seed(
         desk = await open_desk(config, clock=clock)
         try:
             with Progress(transient=True, console=_stderr(), disable=not sys.stderr.isatty()) as bar:
-                task = bar.add_task("demo", total=tickets)
+                task = bar.add_task("시연 데이터", total=tickets)
                 done = await seed(desk.uow, config.settings, desk.calendar, clock, tickets=tickets, start=start,
                                   rng=random.Random(seed_value), progress=lambda n: bar.update(task, completed=n))
         finally:

@@ -22,6 +22,7 @@ from typing import Any
 from bot.casework.deadlines import schedule
 from bot.casework.workcalendar import WorkCalendar
 from bot.errors import RemedyRefused
+from bot.pii import mask
 from bot.standard.rules import RemedyKind, Terms
 
 
@@ -186,7 +187,7 @@ class Remedy:
         if cmd.decision not in ("upheld", "dismissed"):
             raise RemedyRefused(self.id or 0, "decide", "--decision is upheld or dismissed")
         self._step("decision", now, cmd.actor, f"{cmd.decision}: {cmd.reason}")
-        self.decision = cmd.reason
+        self.decision = mask(cmd.reason)
         if cmd.decision == "dismissed":
             self.status, self.approval, self.amount = RemedyStatus.REJECTED, Approval.REJECTED, 0
             self.approved_by, self.approved_at = cmd.actor, now
@@ -219,7 +220,7 @@ class Remedy:
         self.payout = Payout.PENDING if self.amount > 0 else Payout.NONE
 
     def _step(self, step: str, at: datetime, actor: str, detail: str) -> None:
-        self.steps[step] = {"at": at.isoformat(), "actor": actor, "detail": detail}
+        self.steps[step] = {"at": at.isoformat(), "actor": actor, "detail": mask(detail)}
 
     def _change(self, action: str, at: datetime, actor: str, reason: str, *, outcome: bool = False,
                 **data: Any) -> RemedyChange:

@@ -107,7 +107,8 @@ def test_financial_damage_goes_to_the_mediation_committee_and_its_decision_is_re
         act(upheld, "approve")
     with pytest.raises(RemedyRefused, match="not allowed while investigating"):
         act(upheld, "decide", decision="upheld", reason="x")
-    assert act(upheld, "refer", reason="보증료 과다 징수 주장") is RemedyStatus.REFERRED
+    assert act(upheld, "refer", reason="보증료 과다 징수 주장, 환급 계좌 110-123-456789") is RemedyStatus.REFERRED
+    assert "456789" not in str(upheld.steps)  # personal numbers never stored
     assert act(upheld, "decide", decision="upheld", reason="과다 징수 인정", amount=350_000) is RemedyStatus.APPROVED
     assert (upheld.amount, upheld.payout, upheld.decision) == (350_000, Payout.PENDING, "과다 징수 인정")
     assert act(upheld, "pay") is RemedyStatus.PAID
