@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck unit bench clean
+.PHONY: run test lint typecheck unit bench demo clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "vocdesk needs Python 3.11 or newer on PATH"; exit 1; }
@@ -32,6 +32,11 @@ test: lint typecheck unit
 
 bench: $(STAMP)
 	@for f in bench/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+
+# A year of VOC through the real lifecycle into the configured database, then its report (var/demo-report.html).
+demo: $(STAMP)
+	$(BIN)/vocdesk demo seed --tickets 600
+	$(BIN)/vocdesk report --from $$(date -d '-365 days' +%F) --to $$(date +%F) --format html --out var/demo-report.html
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

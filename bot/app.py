@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from bot.notices.model import Sink
     from bot.notices.templates import Templates
     from bot.ports import UnitOfWorkFactory
+    from bot.standard.remedy_desk import RemedyDesk
+    from bot.standard.survey_desk import SurveyDesk, SurveyTerms
     from storage.uow import Database
 
 
@@ -83,12 +85,34 @@ class Desk:
 
     @property
     def staff(self) -> Staff:
+        from bot.standard.survey_desk import Inviter
+
         settings = self.config.settings
         return Staff(self.uow, self.calendar, self.clock, frozenset(settings.departments),
-                     desk=settings.desk_department)
+                     desk=settings.desk_department, after=Inviter(survey_terms(settings)))
+
+    @property
+    def surveys(self) -> SurveyDesk:
+        from bot.standard.survey_desk import SurveyDesk
+
+        return SurveyDesk(self.uow, self.clock, survey_terms(self.config.settings))
+
+    @property
+    def remedies(self) -> RemedyDesk:
+        from bot.standard.remedy_desk import RemedyDesk
+        from bot.standard.rules import RemedyRules
+
+        return RemedyDesk(self.uow, RemedyRules.from_settings(self.config.settings), self.clock)
 
     async def aclose(self) -> None:
         await self.database.close()
+
+
+def survey_terms(settings: Settings) -> SurveyTerms:
+    from bot.standard.survey_desk import SurveyTerms
+
+    survey = settings.survey
+    return SurveyTerms(survey.enabled, survey.low_score, survey.valid_days)
 
 
 async def open_desk(config: AppConfig, *, clock: Clock | None = None) -> Desk:

@@ -139,9 +139,58 @@ class IntentMeta(_Strict):
     voc_type: VocType
     policy: str
     department: str = ""
-    remedy: str = ""
+    remedy: str = ""  # a key of [remedies]: the remedy a ticket of this intent opens
     label: str = ""
     label_en: str = ""
+
+
+REMEDY_KINDS = ("kindness", "accuracy", "damage")
+"""KODIT's 잘못된 서비스 시정조치: 친절서비스 보증, 서비스 정확성 보증, 피해보상 (the keys of ``[remedies]``)."""
+REMEDY_STEPS = ("investigation", "cs_training", "apology", "written_apology", "referral", "decision", "compensation")
+
+
+class RemedyTerms(_Strict):
+    """One remedy of the service standard: what it promises (amounts in won), how long the investigation may take
+    (a period on the deadline engine, counted like a 민원's), which steps close it and who owns it."""
+
+    label: str
+    description: str = ""
+    amount: int = Field(default=0, ge=0, le=100_000_000)  # won, once the facts are confirmed
+    repeat_amount: int = Field(default=0, ge=0, le=100_000_000)  # won, from ``repeat_visits`` visits on
+    repeat_visits: int = Field(default=3, ge=2, le=100)
+    investigate_days: int = Field(default=7, ge=1, le=366)
+    steps: list[str] = []
+    department: str = ""  # the owning department; "" = the ticket's
+
+    @field_validator("steps")
+    @classmethod
+    def _steps(cls, value: list[str]) -> list[str]:
+        unknown = [s for s in value if s not in REMEDY_STEPS]
+        if unknown:
+            raise ValueError(f"unknown step {unknown[0]!r}; one of {', '.join(REMEDY_STEPS)}")
+        return value
+
+
+class Remedies(_Strict):
+    kindness: RemedyTerms = RemedyTerms(
+        label="친절서비스 보증", amount=10_000, steps=["investigation", "cs_training", "apology", "compensation"])
+    accuracy: RemedyTerms = RemedyTerms(
+        label="서비스 정확성 보증", amount=10_000, repeat_amount=20_000,
+        steps=["investigation", "written_apology", "compensation"])
+    damage: RemedyTerms = RemedyTerms(label="피해보상", investigate_days=14, steps=["referral", "decision"])
+
+    def terms(self, kind: str) -> RemedyTerms:
+        terms: RemedyTerms = getattr(self, kind)
+        return terms
+
+
+class Survey(_Strict):
+    """The satisfaction survey (happy call) after an answer: once per ticket, 1–5."""
+
+    enabled: bool = True
+    base_url: str = ""  # where ``/survey/{token}`` is served, for links in AlimTalk/SMS ("" = no link)
+    low_score: int = Field(default=2, ge=1, le=4)  # this rating or lower alerts the department
+    valid_days: int = Field(default=30, ge=1, le=365)  # an invitation can be answered this long
 
 
 class Dialogue(_Strict):
@@ -260,6 +309,8 @@ class Settings(_Strict):
     texts: Texts = Texts()
     notify: Notify = Notify()
     slack: Slack = Slack()
+    remedies: Remedies = Remedies()
+    survey: Survey = Survey()
     desk_department: str = "voc_desk"
     policies: dict[str, Policy] = {}
     departments: dict[str, Department] = {}
@@ -276,6 +327,12 @@ class Settings(_Strict):
                 raise ValueError(f"intents.{name}.policy: no policy {meta.policy!r} in [policies]")
             if meta.department and meta.department not in self.departments:
                 raise ValueError(f"intents.{name}.department: no department {meta.department!r}")
+            if meta.remedy and meta.remedy not in REMEDY_KINDS:
+                raise ValueError(f"intents.{name}.remedy: no remedy {meta.remedy!r}; one of {', '.join(REMEDY_KINDS)}")
+        for kind in REMEDY_KINDS:
+            owner = self.remedies.terms(kind).department
+            if owner and owner not in self.departments:
+                raise ValueError(f"remedies.{kind}.department: no department {owner!r}")
         return self
 
     @model_validator(mode="after")

@@ -142,3 +142,33 @@ class CannotListen(VocdeskError):
 
     def __str__(self) -> str:
         return f"cannot listen on {self.host}:{self.port}: {self.reason}"
+
+
+@dataclass
+class RemedyNotFound(VocdeskError):
+    remedy_id: int
+
+    def __str__(self) -> str:
+        return f"no remedy {self.remedy_id}"
+
+
+@dataclass
+class RemedyRefused(VocdeskError):
+    """A remedy action its kind or present status does not allow."""
+
+    remedy_id: int
+    action: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"remedy {self.remedy_id}: {self.action} refused: {self.problem}"
+
+
+@dataclass
+class SurveyRefused(VocdeskError):
+    """A rating that cannot be taken: unknown or expired invitation, already rated, out of range."""
+
+    problem: str
+
+    def __str__(self) -> str:
+        return self.problem

@@ -14,6 +14,7 @@ from bot.conversation.customers import ConversationState, Customer, Handoff
 if TYPE_CHECKING:
     from bot.alerts.ports import AlertRepository
     from bot.notices.ports import DeliveryRepository  # (its planner types import the config: keep --help fast)
+    from bot.standard.ports import RemedyRepository, ReportRepository, SurveyRepository
 
 
 class TicketRepository(Protocol):
@@ -111,6 +112,15 @@ class UnitOfWork(Protocol):
 
     @property
     def alerts(self) -> AlertRepository: ...
+
+    @property
+    def remedies(self) -> RemedyRepository: ...
+
+    @property
+    def surveys(self) -> SurveyRepository: ...
+
+    @property
+    def report(self) -> ReportRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

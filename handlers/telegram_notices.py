@@ -3,14 +3,16 @@ customer's own chat through python-telegram-bot's ``Bot``; Telegram's errors bec
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError, TimedOut
 
 from bot.config import AppConfig
+from bot.conversation.messages import Choice, Reply
 from bot.notices.model import Dead, Outcome, Outgoing, Retry, Sent
-from handlers.telegram import split_text
+from handlers.telegram import keyboard, split_text
 
 
 def telegram_bot(config: AppConfig) -> Any:
@@ -42,8 +44,10 @@ class TelegramSink:
             return Dead(message.key, "no Telegram chat for this customer")
         try:
             sent = None
-            for chunk in split_text(message.text):
-                sent = await self.bot.send_message(int(message.to), chunk)
+            chunks = split_text(message.text)
+            for i, chunk in enumerate(chunks):  # a notice's buttons (the survey's ratings) go on its last chunk
+                markup = _buttons(message) if i == len(chunks) - 1 else None
+                sent = await self.bot.send_message(int(message.to), chunk, reply_markup=markup)
         except RetryAfter as exc:
             # the timedelta itself: reading ``retry_after`` as a number is deprecated in PTB 22
             wait = getattr(exc, "_retry_after", None)
@@ -55,3 +59,11 @@ class TelegramSink:
         except TelegramError as exc:
             return Retry(message.key, f"Telegram error: {type(exc).__name__}")
         return Sent(message.key, str(getattr(sent, "message_id", "")))
+
+
+def _buttons(message: Outgoing) -> Any:
+    """The inline keyboard of ``extra["choices"]`` (JSON ``[[choice id, label], ...]``), pressed like a reply's."""
+    raw = message.extra.get("choices")
+    if not raw:
+        return None
+    return keyboard(Reply(message.text, tuple(Choice(str(cid), str(label)) for cid, label in json.loads(raw))))

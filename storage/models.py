@@ -146,6 +146,7 @@ class TicketEventRow(Base):
     """Append-only audit trail: rows are inserted, never updated or deleted."""
 
     __tablename__ = "ticket_events"
+    __table_args__ = (Index("ix_ticket_events_action_ticket_id", "action", "ticket_id", "at"),)  # 0007: the report
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
@@ -252,6 +253,57 @@ class SlackThreadRow(Base):
     channel: Mapped[str] = mapped_column(String(64))
     ts: Mapped[str] = mapped_column(String(32))
     updated_at: Mapped[datetime]
+
+
+class RemedyRow(Base):
+    """A remedy case for wrong service (``bot.standard.remedies``), one or more per ticket."""
+
+    __tablename__ = "remedies"
+    __table_args__ = (Index("ix_remedies_status_opened_at", "status", "opened_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    number: Mapped[str] = mapped_column(String(32), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    department: Mapped[str] = mapped_column(String(64))
+    owner: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16))
+    amount: Mapped[int] = mapped_column(Integer)  # won
+    visits: Mapped[int] = mapped_column(Integer)
+    opened_at: Mapped[datetime]
+    due_at: Mapped[datetime]
+    due_date_only: Mapped[bool] = mapped_column(Boolean)
+    legal_due_at: Mapped[datetime]
+    steps: Mapped[dict[str, Any]]
+    approval: Mapped[str] = mapped_column(String(16))
+    approved_by: Mapped[str] = mapped_column(String(200))
+    approved_at: Mapped[datetime | None]
+    payout: Mapped[str] = mapped_column(String(16))
+    paid_at: Mapped[datetime | None]
+    decision: Mapped[str] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime]
+
+
+class SurveyRow(Base):
+    """The satisfaction survey of one ticket (``bot.standard.survey``): the invitation (its token only hashed)
+    and the rating, taken once."""
+
+    __tablename__ = "surveys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), unique=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    customer_id: Mapped[int] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(String(32))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    rating: Mapped[int | None] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(Text)
+    rated_at: Mapped[datetime | None] = mapped_column(index=True)
+    via: Mapped[str] = mapped_column(String(16))
+    follow_up: Mapped[str] = mapped_column(String(16))
 
 
 class InboundMessageRow(Base):

@@ -25,6 +25,7 @@ from storage.db import (
     sqlite_locked,
 )
 from storage.deliveries import SqlDeliveryRepository
+from storage.report import SqlReportRepository
 from storage.repositories import (
     DepartmentLike,
     SqlConversationRepository,
@@ -35,6 +36,7 @@ from storage.repositories import (
     Work,
     sync_departments,
 )
+from storage.standard import SqlRemedyRepository, SqlSurveyRepository
 from storage.statements import statements
 from storage.tickets import SqlTicketRepository
 
@@ -54,6 +56,9 @@ class SqlUnitOfWork:
     handoffs: SqlHandoffRepository
     deliveries: SqlDeliveryRepository
     alerts: SqlAlertRepository
+    remedies: SqlRemedyRepository
+    surveys: SqlSurveyRepository
+    report: SqlReportRepository
     work: Work
 
     def __init__(self, database: Database) -> None:
@@ -80,6 +85,9 @@ class SqlUnitOfWork:
         self.handoffs = SqlHandoffRepository(work)
         self.deliveries = SqlDeliveryRepository(work)
         self.alerts = SqlAlertRepository(work)
+        self.remedies = SqlRemedyRepository(work)
+        self.surveys = SqlSurveyRepository(work)
+        self.report = SqlReportRepository(work)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

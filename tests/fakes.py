@@ -18,6 +18,8 @@ from bot.conversation.customers import ConversationState, Customer, Handoff
 from bot.errors import ConcurrentUpdate
 from bot.notices.model import Event, Facts, NewDelivery, Outcome, Outgoing, Sent
 from bot.notices.ports import DEAD, PENDING, Delivery, DeliveryRow, Recorded
+from bot.standard.remedies import Remedy, RemedyStatus
+from bot.standard.survey import Survey
 
 KST = ZoneInfo("Asia/Seoul")
 
@@ -36,6 +38,8 @@ class Store:
     sequences: dict[int, int] = field(default_factory=dict)
     marks: dict[str, Mark] = field(default_factory=dict)
     threads: dict[str, Thread] = field(default_factory=dict)
+    remedies: dict[int, Remedy] = field(default_factory=dict)
+    surveys: dict[str, Survey] = field(default_factory=dict)
     commits: int = 0
 
 
@@ -323,6 +327,60 @@ class FakeInbound(_Repo):
         return True
 
 
+class FakeRemedies(_Repo):
+    async def add(self, remedy: Remedy) -> Remedy:
+        remedy.id = len(self.work.remedies) + 1
+        self.work.remedies[remedy.id] = copy.deepcopy(remedy)
+        return remedy
+
+    async def get(self, remedy_id: int) -> Remedy | None:
+        found = self.work.remedies.get(remedy_id)
+        return copy.deepcopy(found) if found else None
+
+    async def save(self, remedy: Remedy) -> None:
+        assert remedy.id is not None
+        if self.work.remedies[remedy.id].version != remedy.version:
+            raise ConcurrentUpdate(f"remedy {remedy.id}")
+        remedy.version += 1
+        self.work.remedies[remedy.id] = copy.deepcopy(remedy)
+
+    async def list(self, *, status: RemedyStatus | None = None, number: str | None = None,
+                   limit: int | None = 500) -> list[Remedy]:
+        found = [copy.deepcopy(m) for m in reversed(self.work.remedies.values())
+                 if (status is None or m.status is status) and (number is None or m.number == number)]
+        return found if limit is None else found[:limit]
+
+
+class FakeSurveys(_Repo):
+    async def add(self, survey: Survey) -> bool:
+        if survey.number in self.work.surveys:
+            return False
+        survey.id = len(self.work.surveys) + 1
+        self.work.surveys[survey.number] = copy.deepcopy(survey)
+        return True
+
+    async def by_token(self, token_hash: str) -> Survey | None:
+        found = next((s for s in self.work.surveys.values() if s.token_hash == token_hash), None)
+        return copy.deepcopy(found) if found else None
+
+    async def by_number(self, number: str) -> Survey | None:
+        found = self.work.surveys.get(number)
+        return copy.deepcopy(found) if found else None
+
+    async def save(self, survey: Survey) -> bool:
+        stored = self.work.surveys[survey.number]
+        if stored.rated and survey.follow_up is stored.follow_up:
+            return False
+        self.work.surveys[survey.number] = copy.deepcopy(survey)
+        return True
+
+    async def rated_between(self, start: datetime, end: datetime) -> list[tuple[Survey, str, str]]:
+        found = sorted((s for s in self.work.surveys.values()
+                        if s.rated_at is not None and start <= s.rated_at < end), key=lambda s: s.rated_at or start)
+        return [(copy.deepcopy(s), self.work.tickets[s.number].department,
+                 self.work.tickets[s.number].voc_type.value) for s in found]
+
+
 class FakeUnitOfWork:
     """Works on a copy of the store; ``commit`` publishes the copy, leaving without it discards it."""
 
@@ -339,6 +397,8 @@ class FakeUnitOfWork:
         self.handoffs = FakeHandoffs(self.work)
         self.deliveries = FakeDeliveries(self.work)
         self.alerts = FakeAlerts(self.work)
+        self.remedies = FakeRemedies(self.work)
+        self.surveys = FakeSurveys(self.work)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

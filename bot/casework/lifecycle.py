@@ -64,6 +64,8 @@ class Action(StrEnum):
     RETURN = "return"
     TRANSFER_OUT = "transfer_out"
     THIRD_PARTY_NOTICE = "third_party_notice"
+    REMEDY = "remedy"  # a step of a remedy case (bot.standard.remedies)
+    SURVEY = "survey"  # the satisfaction survey: invited, rated (bot.standard.survey)
 
 
 _WORKING = frozenset({Status.RECEIVED, Status.ASSIGNED, Status.IN_PROGRESS})
@@ -92,6 +94,8 @@ TRANSITIONS: dict[Action, tuple[frozenset[Status], Status | None]] = {
     Action.RETURN: (frozenset({Status.SUPPLEMENT_REQUESTED}), Status.CLOSED),
     Action.TRANSFER_OUT: (_WORKING, Status.CLOSED),
     Action.THIRD_PARTY_NOTICE: (OPEN, None),
+    Action.REMEDY: (frozenset(Status), None),
+    Action.SURVEY: (frozenset(Status) - {Status.WITHDRAWN}, None),
 }
 
 MAX_EXTENSIONS = 2

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from bot.casework.deadlines import Period, Stop
 from bot.casework.tickets import ExtensionReason, Ticket, TicketEvent
 from bot.casework.workcalendar import WorkCalendar
 from bot.clock import Clock
 from bot.errors import ConcurrentUpdate, InputRejected, TicketChanged, TicketNotFound
-from bot.ports import UnitOfWorkFactory
+from bot.ports import UnitOfWork, UnitOfWorkFactory
 
 T = TypeVar("T")
 
@@ -46,6 +46,9 @@ OPTIONS = {
 _TEXT = ("actor", "reason", "assignee", "department", "answer", "officer", "contact", "agency")
 
 _Handler = Callable[[Ticket, StaffAction, datetime, WorkCalendar, str], TicketEvent]
+AfterAction = Callable[[UnitOfWork, Ticket, TicketEvent, datetime], Awaitable[list[tuple[str, dict[str, Any], str]]]]
+"""What else an action causes in its unit of work (the satisfaction survey's invitation after an answer): it may
+log on the ticket before it is saved, and returns outbox rows (kind, payload, dedupe key) queued after the action's."""
 """(ticket, action, now, calendar, the desk department) → the event it wrote."""
 
 
@@ -131,11 +134,11 @@ outbox payload."""
 
 class Staff:
     def __init__(self, uow: UnitOfWorkFactory, calendar: WorkCalendar, clock: Clock,
-                 departments: frozenset[str], *, desk: str = "") -> None:
+                 departments: frozenset[str], *, desk: str = "", after: AfterAction | None = None) -> None:
         """``desk``: the department key of the 민원실, whose transfers must be made within 1 working hour
-        (시행령 제13조①); transfers from elsewhere have 3."""
+        (시행령 제13조①); transfers from elsewhere have 3. ``after``: see ``AfterAction``."""
         self.uow, self.calendar, self.clock, self.departments = uow, calendar, clock, departments
-        self.desk = desk
+        self.desk, self.after = desk, after
 
     async def act(self, number: str, cmd: StaffAction, *, attempts: int = 3,
                   expect_version: int | None = None) -> Ticket:
@@ -164,12 +167,15 @@ class Staff:
             if expect_version is not None and ticket.version != expect_version:
                 raise TicketChanged(number, ticket.status.value)
             event = SPECS[cmd.action].run(ticket, cmd, now, self.calendar, self.desk)
+            caused = await self.after(uow, ticket, event, now) if self.after is not None else []
             await uow.tickets.save(ticket)
             notice = {k: event.data[k] for k in NOTICE_FIELDS if k in event.data}
             await uow.outbox.put(f"ticket_{event.action.value}", {
                 "number": number, "at": now.isoformat(), "status": ticket.status.value,
                 "due_at": ticket.due_at.isoformat(), "reason": event.reason, "actor": cmd.actor, **notice,
             }, dedupe_key=f"{number}:{len(ticket.events)}")
+            for kind, payload, key in caused:
+                await uow.outbox.put(kind, payload, dedupe_key=key)
             await uow.commit()
         return ticket
 

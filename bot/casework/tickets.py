@@ -256,6 +256,14 @@ class Ticket(LegalClocks):
     def note(self, at: datetime, actor: str, text: str) -> TicketEvent:
         return self._apply(Action.NOTE, at, actor, reason=text)
 
+    def record_standard(self, action: Action, at: datetime, actor: str, reason: str,
+                        data: dict[str, Any]) -> TicketEvent:
+        """Log a step of the service standard (a remedy case, the satisfaction survey) on the ticket; the
+        status does not change."""
+        if action not in (Action.REMEDY, Action.SURVEY):
+            raise ValueError(f"{action.value} is not a service-standard event")
+        return self._apply(action, at, actor, reason=reason, data=data)
+
     def reveal_contact(self, at: datetime, actor: str) -> TicketEvent:
         """Record that ``actor`` was shown the customer's full contact number (the access record that
         개인정보의 안전성 확보조치 기준 asks for); the status does not change."""

@@ -17,6 +17,7 @@ import typer
 from bot.cli.admin import config_app, db_app, sla_app
 from bot.cli.context import CliState, app_config, hoist_config, run
 from bot.cli.notices import dispatch_command, outbox_app, sweep_command
+from bot.cli.standard import demo_app, remedies_app, report_command, survey_app
 from bot.cli.tickets import handoffs_app, tickets_app
 from bot.errors import VocdeskError
 from handlers.rasa_cli import rasa_actions_command
@@ -86,8 +87,10 @@ app.command("rasa-actions")(rasa_actions_command)
 app.command("slack")(slack_command)
 app.command("dispatch")(dispatch_command)
 app.command("sweep")(sweep_command)
+app.command("report")(report_command)
 for name, sub in (("config", config_app), ("db", db_app), ("sla", sla_app), ("tickets", tickets_app),
-                  ("handoffs", handoffs_app), ("outbox", outbox_app), ("intents", intents_app)):
+                  ("handoffs", handoffs_app), ("outbox", outbox_app), ("intents", intents_app),
+                  ("remedies", remedies_app), ("survey", survey_app), ("demo", demo_app)):
     sub.rich_markup_mode = None  # one help style everywhere: plain, with flags shown as flags
     app.add_typer(sub, name=name)
 

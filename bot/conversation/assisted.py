@@ -23,6 +23,8 @@ from bot.conversation.messages import clean_text
 from bot.conversation.texts import english_due, guess_locale, korean_due
 from bot.pii import Kind, Redacted, normalize_mobile, redact
 from bot.ports import UnitOfWork
+from bot.standard.remedy_desk import plan_remedy, store_remedy
+from bot.standard.rules import terms_of
 
 STEP = "assisted"  # the stored conversation step of a customer whose dialogue runs elsewhere
 OPENED_KEPT = 50  # message keys remembered per customer, to answer a redelivered request with its ticket
@@ -148,15 +150,20 @@ class AssistedDesk:
                 return await self._opened_before(uow, ask, words)
             customer = await self._customer(uow, ask, words.locale)
             now = self.deps.clock.now()
-            ticket = await uow.tickets.add(Ticket.open(
+            ticket = Ticket.open(
                 customer_id=customer.id or 0, channel=self.channel, voc_type=route.voc_type, intent=route.intent,
                 department=route.department, text=redacted.text, received_at=now, policy=route.period,
                 calendar=self.deps.calendar, actor=f"customer:{customer.id}", contact_phone=customer.phone,
                 confidence=found.confidence if found.intent == route.intent else 0.0,
-            ))
+            )
+            remedy = (plan_remedy(ticket, terms_of(self.deps.settings, route.remedy), now, self.deps.calendar)
+                      if route.remedy else None)
+            await uow.tickets.add(ticket)
             await uow.outbox.put("ticket_opened", {
                 "number": ticket.number, "department": route.department, "due_at": ticket.due_at.isoformat(),
             }, dedupe_key=f"opened:{ticket.number}")
+            if remedy is not None:
+                await store_remedy(uow, ticket, remedy)
             if ask.message_key:
                 await self._remember(uow, customer, ask.message_key, ticket.number)
             await uow.commit()

@@ -24,9 +24,14 @@ from bot.conversation.classification import Candidate, Classification, Classifie
 from bot.conversation.customers import ConversationState, Customer, Handoff
 from bot.conversation.messages import EXPECTS_PHONE, Choice, Inbound, Reply, clean_text
 from bot.conversation.texts import Catalog, builtin, english_due, guess_locale, korean_due
-from bot.errors import ConcurrentUpdate, DatabaseBusy
+from bot.errors import ConcurrentUpdate, DatabaseBusy, SurveyRefused
 from bot.pii import Kind, normalize_mobile, redact
 from bot.ports import UnitOfWork, UnitOfWorkFactory
+from bot.standard import survey
+from bot.standard.remedies import Remedy
+from bot.standard.remedy_desk import plan_remedy, store_remedy
+from bot.standard.rules import terms_of
+from bot.standard.survey_desk import rate_in, reopen_in
 
 CONSENT_VERSION = "2026-11"
 NEW, CONSENT, IDLE = "new", "consent", "idle"
@@ -104,6 +109,7 @@ class _Turn:
         self.settings = deps.settings
         self.replies: list[Reply] = []
         self.new_tickets: list[tuple[Ticket, Route, int]] = []
+        self.new_remedies: dict[int, Remedy] = {}  # id(ticket) -> the remedy case it opens
         self.pii_found: frozenset[Kind] = frozenset()
         self._classified: dict[str, Classification] = {}
 
@@ -519,6 +525,10 @@ class _Turn:
         elif kind == "consent":
             self.reset()
             self.say("ask_text")
+        elif kind == survey.CHOICE:
+            await self.rate(value)
+        elif kind == survey.FOLLOW_UP:
+            await self.follow_up(value)
         else:
             self.say("choose_listed", *self._offered())
 
@@ -550,6 +560,9 @@ class _Turn:
             contact_phone=self.customer.phone,
             confidence=found.confidence if found.intent == route.intent else 0.0,
         )
+        if route.remedy:  # the service standard's remedy case opens with the ticket (bot.standard.remedies)
+            self.new_remedies[id(ticket)] = plan_remedy(ticket, terms_of(self.settings, route.remedy), self.now,
+                                                        self.deps.calendar)
         self.new_tickets.append((ticket, route, len(self.replies)))  # numbered at the end of the turn
         queued = self.state.data.get("queued")
         self.reset()
@@ -572,6 +585,9 @@ class _Turn:
             await self.uow.outbox.put("ticket_opened", {
                 "number": ticket.number, "department": route.department, "due_at": ticket.due_at.isoformat(),
             }, dedupe_key=f"opened:{ticket.number}")
+            remedy = self.new_remedies.get(id(ticket))
+            if remedy is not None:
+                await store_remedy(self.uow, ticket, remedy)
         for ticket, route, at in reversed(self.new_tickets):  # from the end, so the positions hold
             self.replies.insert(at, Reply(self.t(
                 "opened", number=ticket.number, voc_type=self._type_label(route.voc_type), label=self._label(route),
@@ -598,6 +614,45 @@ class _Turn:
         }, dedupe_key=f"{number}:{len(ticket.events)}")
         self.reset()
         self.say(key, number=number, due=self._due(ticket))
+
+    # -- the satisfaction survey (bot.standard.survey) --------------------------------------------------
+    async def _survey(self, number: str) -> survey.Survey | None:
+        found = await self.uow.surveys.by_number(number)
+        if found is None or found.customer_id != self.customer.id:
+            self.say("survey.unknown")
+            return None
+        return found
+
+    async def rate(self, value: str) -> None:
+        """A rating pressed in the chat (``survey:<number>:<1-5>``): taken once; a low one offers a second look."""
+        parsed = survey.parse_rating_choice(value)
+        found = await self._survey(parsed[0]) if parsed else None
+        if parsed is None or found is None:
+            if parsed is None:
+                self.say("survey.unknown")
+            return
+        number, rating = parsed
+        if found.rated:
+            self.say("survey.already", number=number)
+            return
+        try:
+            rated = await rate_in(self.uow, found, rating, "", "chat", self.now, self.settings.survey.low_score)
+        except SurveyRefused:
+            self.say("survey.expired", number=number)
+            return
+        self.say("survey.thanks", number=number, rating=rating)
+        if rated.low:
+            self.say("survey.low", self.choice("survey.follow_up_yes", f"{survey.FOLLOW_UP}:{number}"), number=number)
+
+    async def follow_up(self, number: str) -> None:
+        found = await self._survey(number)
+        if found is None:
+            return
+        if found.follow_up is not survey.FollowUp.OFFERED:
+            self.say("survey.unknown")
+            return
+        await reopen_in(self.uow, found, f"customer:{self.customer.id}", self.now, "만족도 조사 후 재검토 요청")
+        self.say("survey.reopened", number=number)
 
     # -- status and cancel -------------------------------------------------------------------------
     def _number(self, arg: str) -> str | None:

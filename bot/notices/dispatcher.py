@@ -209,7 +209,10 @@ class Dispatcher:
 def outgoing(d: Delivery) -> Outgoing:
     alimtalk = AlimTalk(d.template_id, d.variables, d.sms_text) if d.template_id else None
     text = d.text if alimtalk or not d.sms_text or d.sink != "sms" else d.sms_text
-    return Outgoing(d.key, d.kind, d.sink, d.to, text, alimtalk, {"number": d.number, "locale": d.locale})
+    extra = {"number": d.number, "locale": d.locale}
+    if not alimtalk and "choices" in d.variables:  # a chat notice's buttons (JSON [[choice id, label], ...])
+        extra["choices"] = d.variables["choices"]
+    return Outgoing(d.key, d.kind, d.sink, d.to, text, alimtalk, extra)
 
 
 async def _sent_before(sink: Sink, batch: list[Outgoing]) -> set[str] | None:

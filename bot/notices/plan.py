@@ -16,6 +16,7 @@ from bot.conversation.texts import Catalog, english_due, korean_due
 from bot.notices.model import Event, Facts, NewDelivery
 from bot.notices.policy import release_at
 from bot.notices.templates import ALIMTALK_MAX_CHARS, LMS_MAX_BYTES, Templates, render_text
+from bot.standard import notices as standard
 
 CUSTOMER, STAFF = "customer", "staff"
 CONSOLE, SMS, TELEGRAM = "console", "sms", "telegram"
@@ -35,13 +36,15 @@ CUSTOMER_NOTICES: dict[str, tuple[str, bool]] = {
     "ticket_return": ("returned", False),
     "ticket_transfer_out": ("transferred_out", False),
     "ticket_withdrawn": ("withdrawn", True),
+    **{kind: ("remedy_outcome", False) for kind in standard.REMEDY_OUTCOMES},
+    standard.SURVEY_INVITE: ("survey_invite", False),
 }
 STAFF_ACTIONS = frozenset(messages.ACTION_WORDS)  # what staff did (``Staff.act``): into the ticket's thread
 WARNING, DIGEST = "deadline_warning", "staff_digest"  # queued by the sweep (``bot.alerts.sweep``)
 STAFF_EVENTS = frozenset({
     "ticket_opened", "customer_message", "ticket_supplement", "ticket_withdrawn", "handoff", "delivery_dead",
     WARNING, DIGEST,
-}) | STAFF_ACTIONS
+}) | STAFF_ACTIONS | standard.STANDARD_STAFF_EVENTS
 ESCALATION = "!escalation"
 """The target of a staff delivery for the escalation channel (an overdue ticket), not a department's."""
 CHANNEL_REPLY = "channel_reply"  # a chat reply the channel could not send at once: delivered in the chat
@@ -80,11 +83,13 @@ class NoticePlanner:
         if kind == "answered":
             text, sms = self._fit_answer(template.text, template.sms, values, facts)
         not_before = now if template.urgent else release_at(now, self.quiet, self.tz)
+        variables = values if sink == SMS else {}
+        if kind == "survey_invite" and sink == TELEGRAM:  # the rating buttons, under the invitation
+            variables = {"choices": standard.invite_buttons(facts.number, facts.locale, self.texts)}
         return NewDelivery(
             key=f"{event.id}:{CUSTOMER}", outbox_id=event.id, subscriber=CUSTOMER, sink=sink, kind=kind,
             customer_id=facts.customer_id, target="", locale=facts.locale, text=text, sms_text=sms, number=facts.number,
-            template_id=template.alimtalk if sink == SMS else "", variables=values if sink == SMS else {},
-            not_before=not_before,
+            template_id=template.alimtalk if sink == SMS else "", variables=variables, not_before=not_before,
         )
 
     def _values(self, kind: str, event: Event, facts: Facts, now: datetime) -> dict[str, str]:
@@ -112,6 +117,10 @@ class NoticePlanner:
             values["경과일"] = str(payload.get("days", days))
         elif kind == "answered":
             values["답변"], values["안내"] = facts.answer, ""
+        elif kind == "remedy_outcome":
+            values |= standard.outcome_values(payload, facts.locale, self.texts)
+        elif kind == "survey_invite":
+            values |= standard.invite_values(payload, facts.locale, self.texts, self.settings.survey.base_url)
         allowed = self.templates.get(kind, facts.locale).variables
         return {k: v for k, v in values.items() if k in allowed}
 
@@ -138,7 +147,7 @@ class NoticePlanner:
     # -- staff -------------------------------------------------------------------------------------------
     def _staff(self, event: Event, facts: Facts) -> list[NewDelivery]:
         department = facts.department or str(event.payload.get("department", "")) or self.settings.desk_department
-        if event.kind == DIGEST:
+        if event.kind in (DIGEST, standard.WEEKLY):
             department = str(event.payload.get("department", department))
         text = self._staff_text(event, facts)
         targets = [(STAFF, department)]
@@ -166,6 +175,13 @@ class NoticePlanner:
             return messages.action_text(event.kind, facts.number or str(p.get("number", "")), p,
                                         assignee=facts.assignee, department=self._department(facts.department, False),
                                         due_text=self._due(facts, False))
+        if event.kind in standard.REMEDY_EVENTS:
+            until = korean_due(datetime.fromisoformat(str(p["due_at"])), True, self.tz) if p.get("due_at") else ""
+            return standard.remedy_staff_text(event.kind, p, until)
+        if event.kind == standard.WEEKLY:
+            return standard.weekly_text(p, self._department(str(p.get("department", "")), False))
+        if event.kind in (standard.SURVEY_LOW, standard.SURVEY_REOPENED):
+            return standard.survey_staff_text(event.kind, p)
         if event.kind == "handoff":
             return f"상담원 연결 요청 #{p.get('handoff_id', '')} ({p.get('channel', '')}): {p.get('text', '')}"
         if event.kind == "delivery_dead":

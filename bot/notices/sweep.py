@@ -40,10 +40,12 @@ class Swept:
     progress: int = 0
     warnings: int = 0
     digests: int = 0
+    weekly: int = 0  # the weekly digests (bot.standard.weekly), Mondays
 
     def __str__(self) -> str:
-        return (f"{self.progress} progress notices, {self.warnings} deadline warnings, {self.digests} digests "
-                "queued")
+        weekly = f", {self.weekly} weekly digests" if self.weekly else ""
+        return (f"{self.progress} progress notices, {self.warnings} deadline warnings, {self.digests} digests"
+                f"{weekly} queued")
 
 
 async def sweep(uow: UnitOfWorkFactory, calendar: WorkCalendar, now: datetime, alerts: AlertPlan | None = None,
@@ -65,7 +67,12 @@ async def sweep(uow: UnitOfWorkFactory, calendar: WorkCalendar, now: datetime, a
             warnings = await queue_warnings(work, now, alerts, working or WorkingTime(calendar))
             digests = await queue_digests(work, now, alerts, calendar)
         await work.commit()
-    return Swept(progress=queued, warnings=warnings, digests=digests)
+    weekly = 0
+    if alerts is not None:  # after the commit: the report reads in units of work of its own
+        from bot.standard.weekly import queue_weekly
+
+        weekly = await queue_weekly(uow, now, alerts.digest_at, alerts.departments, calendar)
+    return Swept(progress=queued, warnings=warnings, digests=digests, weekly=weekly)
 
 
 class Sweeper:

@@ -33,6 +33,8 @@ KINDS: dict[str, frozenset[str]] = {
     "withdrawn": _COMMON,
     "returned": _COMMON | {"사유"},
     "transferred_out": _COMMON | {"기관명", "사유"},
+    "remedy_outcome": _COMMON | {"보상", "결과"},  # the service standard's remedy: what was decided
+    "survey_invite": _COMMON | {"링크"},  # the satisfaction survey: the form's link (or where to answer)
 }
 LOCALES = ("ko", "en")
 BUILTIN = Path(__file__).resolve().parent / "templates.toml"

@@ -37,7 +37,7 @@ def test_piped_conversation_opens_a_ticket_found_by_tickets_list(vocdesk: Run) -
     assert ticket["channel"] == "console"
     assert ticket["contact_phone"] == "010-****-5678"
     assert ticket["due_text"] in chat.stdout
-    assert [e["action"] for e in ticket["events"]] == ["receive"]
+    assert [e["action"] for e in ticket["events"]] == ["receive", "remedy"]  # its remedy case opened with it
     for key in ("received_at", "due_at", "events"):
         assert key in ticket
 
@@ -69,7 +69,7 @@ def test_staff_lifecycle_from_the_cli(vocdesk: Run) -> None:
     second = vocdesk("tickets", "act", number, "extend", "--reason", "추가 확인", "--reason-code", "cooperation")
     assert second.returncode == 2 and "consent" in second.stderr
     shown = json.loads(vocdesk("tickets", "show", number, "--json").stdout)
-    assert [e["action"] for e in shown["events"]] == ["receive", "assign", "extend"]
+    assert [e["action"] for e in shown["events"]] == ["receive", "remedy", "assign", "extend"]
     assert shown["due_at"] > ticket["due_at"]
 
 

@@ -27,7 +27,10 @@ def fake() -> Iterator[FakeSolapi]:
 
 @pytest.fixture
 def desk(vocdesk: Run, config_file: Path, fake: FakeSolapi) -> Run:
-    """``vocdesk`` with ``[notify] provider = "solapi"`` (no quiet hours) at the fake, and its keys set."""
+    """``vocdesk`` with ``[notify] provider = "solapi"`` (no quiet hours) at the fake, and its keys set. These tests
+    follow the ticket's own notices: no remedy case opens, no survey invites (tests/e2e/test_standard_e2e.py)."""
+    text = config_file.read_text(encoding="utf-8").replace('remedy = "kindness"', "")
+    config_file.write_text(text.replace("[survey]\nenabled = true", "[survey]\nenabled = false"), encoding="utf-8")
     with config_file.open("a", encoding="utf-8") as out:
         out.write("\n" + notify_toml(solapi_url=fake.base_url))
 

@@ -48,13 +48,14 @@ def test_a_ticket_reaches_slack_and_the_ladder_warns_in_its_thread_then_escalate
     assert before.returncode == 0, before.stderr
     assert "1 deadline warnings" in before.stdout
     assert vocdesk("dispatch", "--once", env=env).returncode == 0
-    (warning,) = fake.thread(CS, card.ts)
+    remedy, warning = fake.thread(CS, card.ts)  # the remedy case the report opened, then the warning
+    assert "친절서비스 보증" in remedy.text
     assert warning.text.startswith(f"⏰ {number}: 오늘이 처리기한입니다")
 
     after = (due + timedelta(hours=1)).isoformat()
     assert "1 deadline warnings" in vocdesk("sweep", "--now", after, env=env).stdout
     assert vocdesk("dispatch", "--once", env=env).returncode == 0
-    assert [m.text.split(":")[1].split("—")[0].strip() for m in fake.thread(CS, card.ts)] == [
+    assert [m.text.split(":")[1].split("—")[0].strip() for m in fake.thread(CS, card.ts)[1:]] == [
         "오늘이 처리기한입니다", "처리기한이 지났습니다"]
     (escalated,) = fake.in_channel(ESCALATION)
     assert number in escalated.text

@@ -70,7 +70,7 @@ async def test_conversation_restart_and_redelivery(database: Database, database_
     assert ticket.due_at == datetime(2026, 10, 2, 18, 0, tzinfo=KST)
     assert customer is not None and (customer.channel, customer.external_id) == ("telegram", "42")
     assert customer.phone == "010-1234-5678" and customer.has_consent
-    assert [row["kind"] for row in pending] == ["ticket_opened"]
+    assert [row["kind"] for row in pending] == ["ticket_opened", "remedy_open"]  # its remedy case, same transaction
 
 
 async def test_staff_actions_write_events_and_outbox(database: Database) -> None:
@@ -92,8 +92,8 @@ async def test_staff_actions_write_events_and_outbox(database: Database) -> None
         kinds = [row["kind"] for row in await uow.outbox.pending()]
     assert stored is not None and stored.status is Status.CLOSED
     assert [e.action.value for e in stored.events] == [
-        "receive", "assign", "request_supplement", "supplement", "answer", "close"]
-    assert kinds == ["ticket_opened", "ticket_assign", "ticket_request_supplement", "ticket_supplement",
+        "receive", "remedy", "assign", "request_supplement", "supplement", "answer", "close"]
+    assert kinds == ["ticket_opened", "remedy_open", "ticket_assign", "ticket_request_supplement", "ticket_supplement",
                      "ticket_answer", "ticket_close"]
 
 
@@ -117,4 +117,4 @@ async def test_a_stale_save_is_refused(database: Database) -> None:
     async with database.uow() as uow:
         stored = await uow.tickets.get(number)
     assert stored is not None and (stored.status, stored.version) == (Status.ASSIGNED, 1)
-    assert [e.action.value for e in stored.events] == ["receive", "assign"]
+    assert [e.action.value for e in stored.events] == ["receive", "remedy", "assign"]

@@ -102,7 +102,7 @@ async def test_open_ticket_sets_the_slots_utters_the_confirmation_and_stores_the
     assert ticket.due_at == datetime(2026, 10, 2, 18, 0, tzinfo=KST) and ticket.due_date_only
     assert (ticket.channel, ticket.intent, ticket.text) == ("rasa", "unfriendly_service", COMPLAINT)
     assert (customer.channel, customer.external_id) == ("rasa", "user-7")
-    assert [o["kind"] for o in outbox] == ["ticket_opened"]
+    assert [o["kind"] for o in outbox] == ["ticket_opened", "remedy_open"]  # its remedy case, same transaction
 
 
 async def test_a_redelivered_request_opens_no_second_ticket(client: httpx.AsyncClient, database: Database) -> None:
@@ -110,7 +110,7 @@ async def test_a_redelivered_request_opens_no_second_ticket(client: httpx.AsyncC
     again = await client.post("/webhook", json=call("action_voc_open_ticket"))
     assert again.status_code == 200 and again.json()["events"] == first.json()["events"]
     assert "VOC-2026-000001" in said(again)
-    assert await count(database, "tickets") == 1 and await count(database, "outbox") == 1
+    assert await count(database, "tickets") == 1 and await count(database, "outbox") == 2  # with its remedy case
     other = await client.post("/webhook", json=call("action_voc_open_ticket", message_id="m2"))
     assert slot("voc_ticket_number", "VOC-2026-000002") in other.json()["events"]
 

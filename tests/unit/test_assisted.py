@@ -59,7 +59,7 @@ async def test_opening_files_the_classified_intent_with_its_legal_deadline(store
     assert (ticket.channel, ticket.intent, ticket.confidence) == ("rasa", "unfriendly_service", 0.91)
     customer = store.customers[ticket.customer_id]
     assert (customer.channel, customer.external_id) == ("rasa", "user-7")
-    assert [o["kind"] for o in store.outbox] == ["ticket_opened"]
+    assert [o["kind"] for o in store.outbox] == ["ticket_opened", "remedy_open"]  # the remedy case opened with it
     assert store.commits == 1
 
 
@@ -80,7 +80,7 @@ async def test_a_redelivered_request_opens_nothing_twice_and_says_the_same_ticke
     first = await desk(store).open_ticket(Ask("u", UNFRIENDLY, message_key="u:m1"))
     again = await desk(store).open_ticket(Ask("u", UNFRIENDLY, message_key="u:m1"))
     assert again.facts == first.facts and "VOC-2026-000001" in text(again)
-    assert list(store.tickets) == ["VOC-2026-000001"] and len(store.outbox) == 1
+    assert list(store.tickets) == ["VOC-2026-000001"] and len(store.outbox) == 2  # opened + its remedy case
     other = await desk(store).open_ticket(Ask("u", UNFRIENDLY, message_key="u:m2"))
     assert other.facts["ticket_number"] == "VOC-2026-000002"
 

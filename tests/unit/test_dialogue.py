@@ -92,7 +92,13 @@ async def test_full_conversation_opens_ticket_with_legal_due_date(dialogue: Dial
     ticket = store.tickets["VOC-2026-000001"]
     assert (ticket.intent, ticket.voc_type, ticket.status) == ("unfriendly_service", C, Status.RECEIVED)
     assert ticket.contact_phone == "010-1234-5678"
-    assert store.outbox[-1]["kind"] == "ticket_opened"
+    assert [o["kind"] for o in store.outbox] == ["ticket_opened", "remedy_open"]
+    # the service standard's remedy case opened with the ticket, in the same unit of work
+    (remedy,) = store.remedies.values()
+    assert (remedy.number, remedy.kind.value, remedy.amount, remedy.department) == (
+        "VOC-2026-000001", "kindness", 10_000, "service_quality")
+    assert remedy.legal_due_at == datetime(2026, 10, 3, 0, 0, tzinfo=KST)  # 7 days, by the deadline engine
+    assert [e.action.value for e in ticket.events] == ["receive", "remedy"]
 
 
 async def test_text_before_consent_is_not_kept_and_the_customer_is_told(dialogue: Dialogue, store: Store) -> None:

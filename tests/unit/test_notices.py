@@ -28,7 +28,10 @@ from tests.fakes import KST, RecordingSink, ScriptedClassifier, Store, classific
 from tests.unit.test_conversation import TABLE
 
 ROOT = Path(__file__).resolve().parents[2]
-SETTINGS = load_config(ROOT / "config.toml", {}).settings
+SHIPPED = load_config(ROOT / "config.toml", {}).settings
+# These tests are about notices: the tickets they file open no remedy case (tests/unit/test_remedies.py does).
+SETTINGS = SHIPPED.model_copy(update={"intents": {
+    name: meta.model_copy(update={"remedy": ""}) for name, meta in SHIPPED.intents.items()}})
 CAL = WorkCalendar.build(SETTINGS.calendar.windows())
 DAY = datetime(2026, 9, 22, 10, 0, tzinfo=KST)  # a Tuesday morning
 

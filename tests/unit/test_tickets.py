@@ -85,6 +85,8 @@ def test_transition_table_is_enforced(action: Action, status: Status) -> None:
         Action.RETURN: lambda: t.return_filing(later, "s", "보완 없음"),
         Action.TRANSFER_OUT: lambda: t.transfer_out(AT, "s", CAL, agency="국세청", reason="소관 기관"),
         Action.THIRD_PARTY_NOTICE: lambda: t.notify_third_party(AT, "s", "거래처 A사: 계약서"),
+        Action.REMEDY: lambda: t.record_standard(Action.REMEDY, AT, "s", "", {"remedy": "approve"}),
+        Action.SURVEY: lambda: t.record_standard(Action.SURVEY, AT, "c", "", {"rating": 5}),
     }
     before = len(t.events)
     if status in allowed:
@@ -101,8 +103,10 @@ def test_withdrawn_is_final_and_closed_only_reopens() -> None:
     def allowed_from(status: Status) -> set[Action]:
         return {action for action, (allowed, _) in TRANSITIONS.items() if status in allowed}
 
-    assert allowed_from(Status.WITHDRAWN) == {Action.NOTE, Action.REVEAL_CONTACT}
-    assert allowed_from(Status.CLOSED) == {Action.REOPEN, Action.NOTE, Action.REVEAL_CONTACT}
+    # a remedy case outlives its ticket (staff close it); a withdrawn ticket is not surveyed
+    assert allowed_from(Status.WITHDRAWN) == {Action.NOTE, Action.REVEAL_CONTACT, Action.REMEDY}
+    assert allowed_from(Status.CLOSED) == {Action.REOPEN, Action.NOTE, Action.REVEAL_CONTACT, Action.REMEDY,
+                                           Action.SURVEY}
     assert not OPEN & {Status.CLOSED, Status.WITHDRAWN, Status.ANSWERED}
 
 
