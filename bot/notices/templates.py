@@ -77,11 +77,15 @@ class Templates:
 
     @classmethod
     def load(cls, path: Path) -> Templates:
+        """The templates of ``path``; a kind the file lacks (one added by a newer vocdesk) keeps the built-in
+        wording, so an upgrade never stops the dispatcher. Anything the file has is validated."""
         raw = read_toml(path, missing="notice templates file not found ([notify] templates)")
-        return cls.parse(raw, str(path))
+        if path == BUILTIN:
+            return cls.parse(raw, str(path))
+        return cls.parse(raw, str(path), fallback=cls.load(BUILTIN))
 
     @classmethod
-    def parse(cls, raw: Mapping[str, object], file: str) -> Templates:
+    def parse(cls, raw: Mapping[str, object], file: str, *, fallback: Templates | None = None) -> Templates:
         found: dict[tuple[str, str], Template] = {}
         for locale, kinds in raw.items():
             if locale not in LOCALES or not isinstance(kinds, Mapping):
@@ -90,7 +94,11 @@ class Templates:
                 found[(kind, locale)] = _template(file, locale, kind, body)
         for locale in LOCALES:
             for kind in KINDS:
-                if (kind, locale) not in found:
+                if (kind, locale) in found:
+                    continue
+                if fallback is not None:
+                    found[(kind, locale)] = fallback.get(kind, locale)
+                else:
                     raise ConfigError(file, f"{locale}.{kind}", "no template for this notice kind")
         return cls(found)
 

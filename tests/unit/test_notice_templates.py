@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import tomllib
 from typing import Any
 
@@ -43,3 +44,18 @@ def test_a_bad_template_is_an_error_that_names_it(change: Any, key: str, problem
     with pytest.raises(ConfigError) as error:
         Templates.parse(raw, "notices.toml")
     assert error.value.key == key and problem in error.value.problem
+
+
+def test_an_admin_file_without_a_newer_kind_keeps_the_built_in_wording(tmp_path: Any) -> None:
+    raw = shipped()
+    for locale in ("ko", "en"):
+        raw[locale].pop("survey_invite")
+    raw["ko"]["closed"]["text"] = "#{접수번호} 종결"
+    path = tmp_path / "notices.toml"
+    path.write_text("\n".join(  # JSON strings and booleans are TOML values
+        f"[{locale}.{kind}]\n" + "\n".join(f"{field} = {json.dumps(value, ensure_ascii=False)}"
+                                           for field, value in body.items())
+        for locale, kinds in raw.items() for kind, body in kinds.items()), encoding="utf-8")
+    templates = Templates.load(path)
+    assert templates.get("closed", "ko").text == "#{접수번호} 종결"
+    assert templates.get("survey_invite", "en") == Templates.load(BUILTIN).get("survey_invite", "en")
