@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
@@ -153,7 +154,7 @@ class Runtime:
         workers = {name: _state(task) for name, task in self.workers.items()}
         ok = database == "ok" and all(state == "running" for state in workers.values())
         return ok, {"status": "ok" if ok else "failing", "database": database, "workers": workers,
-                    "background_tasks": len(self.background)}
+                    "background_tasks": len(self.background), "pid": os.getpid()}
 
 
 def _state(task: asyncio.Task[Any]) -> str:
