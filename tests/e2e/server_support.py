@@ -47,13 +47,21 @@ class Served:
         return self.process.wait(timeout)
 
 
-def serve(config: Path, *, env: Mapping[str, str] | None = None, toml: str = "", args: tuple[str, ...] = (),
-          wait: float = 180.0) -> Served:
-    """Start ``vocdesk serve`` with ``config`` plus ``toml`` and a free ``[server] port`` appended; wait until
-    it is healthy (fails with its output if it exits or does not get there within ``wait`` seconds)."""
+def edit(config: Path, changes: Mapping[str, str]) -> None:
+    """Replace each key of ``changes`` (which must be in the file) by its value."""
+    text = config.read_text(encoding="utf-8")
+    for old, new in changes.items():
+        assert old in text, old
+        text = text.replace(old, new)
+    config.write_text(text, encoding="utf-8")
+
+
+def serve(config: Path, *, env: Mapping[str, str] | None = None, changes: Mapping[str, str] | None = None,
+          args: tuple[str, ...] = (), wait: float = 180.0) -> Served:
+    """Start ``vocdesk serve`` with ``config`` edited by ``changes`` and listening on a free ``[server] port``;
+    wait until it is healthy (fails with its output if it exits or does not get there within ``wait`` s)."""
     port = free_port()
-    with config.open("a", encoding="utf-8") as f:
-        f.write(f"\n[server]\nport = {port}\nshutdown_grace = 20\n{toml}\n")
+    edit(config, {"port = 8080": f"port = {port}", "shutdown_grace = 10": "shutdown_grace = 20"} | dict(changes or {}))
     out, err = config.with_name(f"serve-{port}.out"), config.with_name(f"serve-{port}.err")
     environ = clean_environ({"KAKAO_SKILL_SECRET": SECRET} | dict(env or {}))
     with out.open("w") as o, err.open("w") as e:

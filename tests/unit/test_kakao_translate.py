@@ -23,7 +23,8 @@ from handlers.kakao import (
 CUT = "(잘렸습니다)"
 
 
-def payload(utterance: Any = "주문 배송이 안 와요", user_id: Any = "8dcae25ae7508eafa4dd", **request: Any) -> dict[str, Any]:
+def payload(utterance: Any = "주문 배송이 안 와요", user_id: Any = "8dcae25ae7508eafa4dd",
+            **request: Any) -> dict[str, Any]:
     """A SkillPayload shaped like Kakao's (protocols.md §3.1)."""
     return {
         "intent": {"id": "64f0c0ffee0000000000aaaa", "name": "폴백 블록"},
