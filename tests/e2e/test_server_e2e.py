@@ -214,3 +214,20 @@ def test_sqlite_refuses_several_workers_and_a_taken_port_is_named(vocdesk: Run, 
                               env=clean_environ(), timeout=120)
     assert busy.returncode == 2
     assert busy.stderr.startswith(f"error: cannot listen on 127.0.0.1:{port}:"), busy.stderr
+
+
+def test_slack_events_are_served_and_checked_when_slack_is_configured(config_file: Path) -> None:
+    from tests.fake_slack import BOT_TOKEN, SIGNING_SECRET, fake_slack, signed, slash
+
+    with fake_slack() as fake:
+        server = serve(config_file, env={"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET},
+                       changes={'base_url = "https://slack.com/api/"': f'base_url = "{fake.base_url}"'})
+        try:
+            assert f"Slack: {server.base}/slack/events" in server.out.read_text(encoding="utf-8")
+            body = slash("U0NOBODY", "help")
+            url = f"{server.base}/slack/events"
+            assert httpx.post(url, content=body, headers=signed(body, secret="forged")).status_code == 401
+            answer = httpx.post(url, content=body, headers=signed(body))
+            assert answer.status_code == 200 and "등록된 담당 직원만" in answer.json()["text"]  # Bolt answered
+        finally:
+            assert server.stop() == 0
