@@ -107,4 +107,6 @@ def create_app() -> FastAPI:
     environ = dict(os.environ)
     config = load_config(config_path(None, environ), environ)
     runtime = Runtime(config)
+    # The homepage chat plugs in here: routers=[webchat_router(runtime.handle, texts=runtime.texts,
+    # settings=config.settings)].
     return build_server(config, runtime)

@@ -39,7 +39,7 @@ def serve_command(
     config = app_config(ctx)
     server = config.settings.server
     count = workers or server.workers
-    preflight(config, count)
+    preflight(config, count, option="--workers" if workers else "[server] workers =")
     run(_prepare(config, count))
     for line in banner(config, count):
         typer.echo(line)
@@ -47,12 +47,12 @@ def serve_command(
     _serve(config, count)
 
 
-def preflight(config: AppConfig, workers: int) -> None:
-    """Refuse what a worker would fail on, naming the option or key."""
+def preflight(config: AppConfig, workers: int, *, option: str = "--workers") -> None:
+    """Refuse what a worker would fail on, naming the option or key (``option``: where ``workers`` came from)."""
     from handlers.server_runtime import telegram_webhook_on
 
     if workers > 1 and config.database_url.startswith("sqlite"):
-        raise InputRejected(f"--workers {workers}: SQLite has one writer, so vocdesk serves it from one process; "
+        raise InputRejected(f"{option} {workers}: SQLite has one writer, so vocdesk serves it from one process; "
                             "use PostgreSQL ([database] url) for several workers")
     if telegram_webhook_on(config):
         from handlers.telegram_webhook import check_secret

@@ -9,31 +9,22 @@ idempotent), so ``vocdesk serve --workers N`` runs N of these side by side.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
 import os
-import sys
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING, Any
 
-from bot.app import App, Desk, alert_plan, bootstrap, load_texts, open_notices
+from bot.app import App, Desk, bootstrap, load_texts
 from bot.config import AppConfig
 from bot.conversation.messages import Inbound, Reply
 from handlers.background import Background
 from handlers.metrics import Metrics
+from handlers.server_workers import start_workers
 
 if TYPE_CHECKING:
     from handlers.kakao_skill import KakaoSkill
     from handlers.telegram_webhook import TelegramWebhook
     from storage.gauges import DeskGauges
-
-log = logging.getLogger("vocdesk.server")
-PURGE_EVERY_S = 3600.0
-DISPATCH_GATHER_S = 0.25
-"""After a commit wrote outbox rows, the dispatcher waits this long for more: under load one pass then sends the
-notices of many tickets, instead of one pass (six units of work) per ticket competing with the turns."""
-
 
 def telegram_webhook_on(config: AppConfig) -> bool:
     return bool(config.telegram_token) and config.settings.telegram.mode == "webhook"
@@ -81,7 +72,7 @@ class Runtime:
         app = await bootstrap(config, classifier=self.metrics.timed(load_classifier(config)))
         stack.push_async_callback(app.aclose)
         self.app, self._handle = app, self.metrics.counted(app.dialogue.handle)
-        await self._start_workers(app)
+        self.workers = await start_workers(config, app, stack)
         client = httpx.AsyncClient()
         stack.push_async_callback(client.aclose)
         if config.kakao_skill_secret:
@@ -107,29 +98,6 @@ class Runtime:
             self.slack = slack_asgi(config, Desk(config, app.database, app.calendar, app.clock))
         # Closed first: the turns and callbacks still running finish before the rest closes.
         stack.push_async_callback(self.background.drain, config.settings.server.shutdown_grace)
-
-    async def _start_workers(self, app: App) -> None:
-        from bot.notices.sweep import Sweeper
-
-        config = self.config
-        notify = config.settings.notify
-        notices = await open_notices(config, app.database, app.calendar, app.clock, stream=sys.stdout,
-                                     texts=app.texts, routing=app.routing)
-        self._stack.push_async_callback(notices.aclose)
-        stop, wake = asyncio.Event(), asyncio.Event()
-        self.workers["dispatcher"] = asyncio.create_task(
-            notices.dispatcher.run(stop, wake, interval=notify.poll_interval))
-        self.workers["dispatch_wake"] = asyncio.create_task(_gather_wakes(notices.wake, wake, stop))
-        if notify.sweep_minutes:
-            sweeper = Sweeper(app.database.uow, app.calendar, app.clock, alert_plan(config))
-            self.workers["sweeper"] = asyncio.create_task(sweeper.run(stop, notify.sweep_minutes * 60))
-        self.workers["draft_purge"] = asyncio.create_task(_every(stop, PURGE_EVERY_S, app.purge_drafts))
-
-        async def stop_workers() -> None:
-            stop.set()
-            await asyncio.gather(*self.workers.values(), return_exceptions=True)
-
-        self._stack.push_async_callback(stop_workers)
 
     async def stop(self) -> None:
         await self._stack.aclose()
@@ -168,33 +136,3 @@ def _state(task: asyncio.Task[Any]) -> str:
         return "cancelled"
     error = task.exception()
     return f"failed: {type(error).__name__}" if error else "stopped"
-
-
-async def _gather_wakes(source: asyncio.Event, target: asyncio.Event, stop: asyncio.Event) -> None:
-    """Set ``target`` ``DISPATCH_GATHER_S`` after ``source`` is set (clearing ``source``), until ``stop``."""
-    stopping = asyncio.create_task(stop.wait())
-    try:
-        while True:
-            woken = asyncio.create_task(source.wait())
-            await asyncio.wait({woken, stopping}, return_when=asyncio.FIRST_COMPLETED)
-            woken.cancel()
-            if stop.is_set():
-                return
-            source.clear()
-            await asyncio.sleep(DISPATCH_GATHER_S)
-            target.set()
-    finally:
-        stopping.cancel()
-
-
-async def _every(stop: asyncio.Event, seconds: float, job: Callable[[], Awaitable[object]]) -> None:
-    """Run ``job`` every ``seconds`` until ``stop``; a failure is logged and the next round tries again."""
-    while True:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), seconds)
-        if stop.is_set():
-            return
-        try:
-            await job()
-        except Exception as exc:
-            log.warning("%s failed: %s", getattr(job, "__name__", "job"), type(exc).__name__)
