@@ -18,6 +18,7 @@ from tests.e2e.conftest import VOCDESK, Run, clean_environ
 from tests.e2e.server_support import Served, edit, serve
 from tests.kakao_support import SECRET, fake_callback, quick_labels, skill_payload, texts
 
+pytestmark = pytest.mark.e2e
 COMPLAINT = "창구 직원이 너무 불친절하게 응대했어요"
 
 
