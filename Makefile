@@ -1,4 +1,5 @@
 # `make run` and `make test` set everything up on a fresh machine with Python 3.11+.
+# `make run` serves every channel (homepage chat at the URL it prints); `vocdesk chat` is the terminal chat.
 PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
 	&& { echo $$p; break; }; done)
@@ -17,7 +18,7 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/vocdesk db upgrade
-	$(BIN)/vocdesk chat
+	$(BIN)/vocdesk serve
 
 lint: $(STAMP)
 	$(BIN)/ruff check bot intents handlers storage tests bench

@@ -246,6 +246,25 @@ class Telegram(_Strict):
     poll_timeout: int = Field(default=10, ge=0, le=50)
 
 
+class Server(_Strict):
+    """``vocdesk serve``: where it listens and what it accepts."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    workers: int = Field(default=1, ge=1, le=64)  # processes (PostgreSQL only for more than one)
+    max_body_bytes: int = Field(default=65536, ge=1024, le=10_000_000)  # larger request bodies get 413
+    shutdown_grace: float = Field(default=10.0, ge=0, le=600)  # seconds requests in flight get on SIGTERM
+    health_timeout: float = Field(default=2.0, gt=0, le=60)  # /healthz: seconds the database has to answer
+
+
+class Kakao(_Strict):
+    """KakaoTalk through a Kakao i Open Builder skill (``POST /kakao/skill``); on with KAKAO_SKILL_SECRET."""
+
+    bot_id: str = ""  # when set, a payload's bot.id must equal it
+    callback_after_ms: int = Field(default=3500, ge=0, le=4500)  # a slower turn answers through the callback
+    callback_timeout: float = Field(default=10.0, gt=0, le=60)  # seconds the POST to callbackUrl may take
+
+
 class SlackStaff(_Strict):
     """A Slack user who may act on tickets: who they are in vocdesk, their department and their role."""
 
@@ -311,6 +330,8 @@ class Settings(_Strict):
     slack: Slack = Slack()
     remedies: Remedies = Remedies()
     survey: Survey = Survey()
+    server: Server = Server()
+    kakao: Kakao = Kakao()
     desk_department: str = "voc_desk"
     policies: dict[str, Policy] = {}
     departments: dict[str, Department] = {}
@@ -363,6 +384,7 @@ class AppConfig(BaseModel):
     slack_bot_token: Secret = ""
     slack_signing_secret: Secret = ""
     slack_app_token: Secret = ""
+    kakao_skill_secret: Secret = ""
 
     @property
     def base_dir(self) -> Path:
@@ -415,6 +437,7 @@ def load_config(path: str | Path, environ: Mapping[str, str]) -> AppConfig:
         slack_bot_token=environ.get("SLACK_BOT_TOKEN", ""),
         slack_signing_secret=environ.get("SLACK_SIGNING_SECRET", ""),
         slack_app_token=environ.get("SLACK_APP_TOKEN", ""),
+        kakao_skill_secret=environ.get("KAKAO_SKILL_SECRET", ""),
     )
     if settings.notify.provider == "solapi":
         for variable, value in (("SOLAPI_API_KEY", config.solapi_api_key),

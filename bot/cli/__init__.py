@@ -21,6 +21,7 @@ from bot.cli.standard import demo_app, remedies_app, report_command, survey_app
 from bot.cli.tickets import handoffs_app, tickets_app
 from bot.errors import VocdeskError
 from handlers.rasa_cli import rasa_actions_command
+from handlers.server_cli import serve_command
 from handlers.slack_cli import slack_command
 from handlers.telegram_cli import telegram_command
 from intents.cli import classify_command, intents_app
@@ -81,6 +82,7 @@ def chat(
         raise typer.Exit(130) from None
 
 
+app.command("serve")(serve_command)
 app.command("classify")(classify_command)
 app.command("telegram")(telegram_command)
 app.command("rasa-actions")(rasa_actions_command)

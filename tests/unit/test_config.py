@@ -124,3 +124,18 @@ def test_bad_slack_values_name_the_key(tmp_path: Path, old: str, new: str, key: 
         load_config(write(tmp_path, SHIPPED.replace(old, new, 1)), {})
     assert err.value.key == key
     assert message in str(err.value)
+
+
+def test_server_and_kakao_sections_and_the_skill_secret(tmp_path: Path) -> None:
+    config = load_config(ROOT / "config.toml", {"KAKAO_SKILL_SECRET": "s3cret"})
+    assert (config.settings.server.host, config.settings.server.port) == ("127.0.0.1", 8080)
+    assert config.settings.server.max_body_bytes == 65536
+    assert config.kakao_skill_secret == "s3cret"
+    assert load_config(ROOT / "config.toml", {}).kakao_skill_secret == ""
+    for old, new, key in (("port = 8080", "port = 80800", "server.port"),
+                          ("callback_after_ms = 3500", "callback_after_ms = 9000", "kakao.callback_after_ms"),
+                          ('bot_id = ""', 'bot = ""', "kakao.bot")):
+        assert old in SHIPPED
+        with pytest.raises(ConfigError) as caught:
+            load_config(write(tmp_path, SHIPPED.replace(old, new)), {})
+        assert caught.value.key == key
