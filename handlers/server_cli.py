@@ -32,11 +32,14 @@ def serve_command(
     workers: int | None = typer.Option(None, "--workers", min=1, max=64, metavar="N",
                                        help="Server processes side by side (PostgreSQL only for more than 1; "
                                             "default [server] workers)."),
+    host: str | None = typer.Option(None, "--host", metavar="HOST", help="Listen here (default [server] host)."),
+    port: int | None = typer.Option(None, "--port", min=0, max=65535, metavar="PORT",
+                                    help="Listen on this port (default [server] port)."),
 ) -> None:
     """Serve every channel over HTTP at [server] host:port: the homepage chat, KakaoTalk, Telegram (webhook
     mode), Slack, /healthz and /metrics, with the notices dispatcher and the deadline sweeper. Stops cleanly on
     SIGTERM or Ctrl-C, finishing the requests in flight."""
-    config = app_config(ctx)
+    config = listening(app_config(ctx), host, port)
     server = config.settings.server
     count = workers or server.workers
     preflight(config, count, option="--workers" if workers else "[server] workers =")
@@ -45,6 +48,16 @@ def serve_command(
         typer.echo(line)
     sys.stdout.flush()
     _serve(config, count)
+
+
+def listening(config: AppConfig, host: str | None, port: int | None) -> AppConfig:
+    """``config`` with ``--host``/``--port`` in place of ``[server] host``/``port`` where given."""
+    changes = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
+    if not changes:
+        return config
+    settings = config.settings
+    server = settings.server.model_copy(update=changes)
+    return config.model_copy(update={"settings": settings.model_copy(update={"server": server})})
 
 
 def preflight(config: AppConfig, workers: int, *, option: str = "--workers") -> None:

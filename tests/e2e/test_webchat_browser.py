@@ -12,7 +12,6 @@ import re
 import shutil
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -22,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
-from tests.e2e.conftest import clean_environ
+from tests.e2e.conftest import VOCDESK, clean_environ
 
 CHROMIUM = os.environ.get("VOCDESK_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -47,9 +46,8 @@ def free_port() -> int:
 
 
 def server_command(config: Path, port: int) -> list[str]:
-    """The server under test. When ``vocdesk serve`` lands, this becomes
-    ``[VOCDESK, "--config", str(config), "serve", "--port", str(port)]``."""
-    return [sys.executable, "-m", "tests.e2e.webchat_server", "--config", str(config), "--port", str(port)]
+    """The server under test: the real ``vocdesk serve`` (every channel, the dispatcher and the sweeper)."""
+    return [str(VOCDESK), "--config", str(config), "serve", "--port", str(port)]
 
 
 def wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 300.0) -> None:
