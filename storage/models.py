@@ -231,15 +231,31 @@ class DeliveryRow(Base):
 
 
 class AlertLadderRow(Base):
-    """The deadline-warning ladder's memory per ticket (``bot.alerts.ladder``): the steps passed for the due
-    instant ``due_at`` (comma-separated), and when the next step comes."""
+    """Which tickets' deadline-warning schedules are current: one row per open ticket, written with the ticket
+    (``storage.tickets``). ``remake_at`` is set when the ticket is new or its due instant or department changed,
+    and cleared by the sweep once it has written the ticket's steps in ``alert_steps``."""
 
     __tablename__ = "alert_ladder"
 
     number: Mapped[str] = mapped_column(String(32), primary_key=True)
     due_at: Mapped[datetime]
-    passed: Mapped[str] = mapped_column(String(255))
-    next_at: Mapped[datetime | None] = mapped_column(index=True)
+    department: Mapped[str] = mapped_column(String(64))
+    remake_at: Mapped[datetime | None] = mapped_column(index=True)
+
+
+class AlertStepRow(Base):
+    """The ladder steps of a ticket still to come for its due instant, each with the instant it comes (``at``,
+    indexed: a sweep reads only the steps that have come). A step the sweep has passed is deleted."""
+
+    __tablename__ = "alert_steps"
+
+    number: Mapped[str] = mapped_column(String(32), primary_key=True)
+    step: Mapped[str] = mapped_column(String(16), primary_key=True)
+    rank: Mapped[int] = mapped_column(Integer)  # the step's place in its ladder (breaks a tie between instants)
+    due_at: Mapped[datetime]
+    at: Mapped[datetime] = mapped_column(index=True)
+    dedupe_key: Mapped[str] = mapped_column(String(255))  # the warning's outbox key (once per step and due)
+    due_text: Mapped[str] = mapped_column(String(40))  # the due instant in the warning's payload (ISO 8601)
 
 
 class SlackThreadRow(Base):

@@ -102,23 +102,6 @@ class Ladders:
     def of(self, department: str) -> Ladder:
         return self.departments.get(department, self.default)
 
-    def horizon(self, now: datetime, time: WorkingTime, longest_span: timedelta) -> datetime:
-        """The latest due instant that any step of any ladder can have come for at ``now``: a ticket due later
-        has nothing due yet. ``longest_span``: the longest receipt-to-due span that a share step must
-        allow for."""
-        ladders = [self.default, *self.departments.values()]
-        steps = [s for ladder in ladders for s in ladder.steps]
-        latest = now
-        lead = max((s.lead(time.day) for s in steps if s.kind is Kind.LEFT), default=0.0)
-        if lead:  # the end of the stretch without working time that follows the count now + lead
-            latest = max(latest, _latest(time, time.at(now) + lead))
-        if any(s.kind is Kind.DUE_DAY for s in steps):
-            latest = max(latest, _latest(time, time.at(now) + time.day))
-        shares = [s.share for s in steps if s.kind is Kind.ELAPSED]
-        if shares:
-            latest = max(latest, now + longest_span * (1 - min(shares)))
-        return latest
-
 
 @dataclass(frozen=True)
 class LadderTicket:
@@ -192,9 +175,3 @@ def _anchored(ladder: Ladder, due: float, time: WorkingTime) -> tuple[float, lis
         found = time.remember(key, (w_due, steps))
     return found
 
-
-def _latest(time: WorkingTime, count: float) -> datetime:
-    """The latest instant at which the count is still ``count`` (the next window's start)."""
-    first = time.instant(count)
-    after = time.instant(count + 1.0) - 1.0  # one working second later, back one second
-    return datetime.fromtimestamp(max(first, after), time.calendar.tz)

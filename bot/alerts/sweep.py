@@ -4,40 +4,27 @@ so a Slack outage delays them and never loses them."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
-from bot.alerts.ladder import Ladders, decide
-from bot.alerts.ports import Mark
+from bot.alerts.ladder import Ladder, Ladders, LadderTicket, instants
+from bot.alerts.ports import Planned, Schedule
 from bot.alerts.workingtime import WorkingTime
-from bot.casework.deadlines import Period, compute_due
-from bot.casework.tickets import MAX_EXTENSIONS
 from bot.casework.workcalendar import WorkCalendar
 from bot.ports import UnitOfWork
 
 WARNING, DIGEST = "deadline_warning", "staff_digest"
-PAUSES = timedelta(days=30)
-"""Allowance for the clock stopped while a supplement is awaited, in the horizon of the share steps."""
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 DIGEST_ITEMS = 10  # tickets listed per department and heading (the counts are whole)
 
 
 @dataclass(frozen=True)
 class AlertPlan:
-    """What the sweep needs for the alerts: the ladders, the deadline policies (how far ahead a share step can
-    look), and the time of the morning digest (None: no digest)."""
+    """What the sweep needs for the alerts: the ladders, and the time of the morning digest (None: no digest)."""
 
     ladders: Ladders
-    policies: Sequence[Period] = ()
     digest_at: time | None = None
     departments: tuple[str, ...] = ()
-
-
-def longest_span(policies: Sequence[Period], calendar: WorkCalendar, now: datetime) -> timedelta:
-    """The longest a ticket can run from receipt to due under ``policies``: twice extended, plus the pauses."""
-    spans = [compute_due(now, p, calendar, extensions=[p] * MAX_EXTENSIONS).due_at - now for p in policies]
-    return max(spans, default=timedelta(days=90)) + PAUSES
 
 
 def dedupe_key(number: str, step: str, due_at: datetime) -> str:
@@ -46,23 +33,22 @@ def dedupe_key(number: str, step: str, due_at: datetime) -> str:
     return f"ladder:{number}:{step}@{due_at.astimezone(UTC):%Y%m%dT%H%MZ}"
 
 
+def schedule(ticket: LadderTicket, ladder: Ladder, working: WorkingTime) -> Schedule:
+    """Every step of ``ladder`` for ``ticket`` with the instant it comes (``ladder.instants``)."""
+    return Schedule(ticket.number, ticket.department, ticket.due_at, tuple(
+        Planned(step.name, ladder.steps.index(step), datetime.fromtimestamp(at, UTC),
+                dedupe_key(ticket.number, step.name, ticket.due_at))
+        for step, at in instants(ticket, ladder, working)))
+
+
 async def queue_warnings(uow: UnitOfWork, now: datetime, plan: AlertPlan, working: WorkingTime) -> int:
-    """Decide every ticket the ladder must look at, queue the warnings due, remember what passed."""
-    horizon = plan.ladders.horizon(now, working, longest_span(plan.policies, working.calendar, now))
-    marks, warnings = [], []
-    for ticket in await uow.alerts.ladder(horizon, now):
-        decision = decide(ticket, now, plan.ladders.of(ticket.department), working)
-        step = decision.send
-        if step is not None:
-            warnings.append(({
-                "number": ticket.number, "department": ticket.department, "step": step.name,
-                "escalate": step.escalates, "due_at": ticket.due_at.isoformat(), "at": now.isoformat(),
-                "left_minutes": round(decision.left.total_seconds() / 60),
-            }, dedupe_key(ticket.number, step.name, ticket.due_at)))
-        marks.append(Mark(ticket.number, ticket.due_at, decision.passed, decision.next_at))
-    queued = await uow.alerts.queue(WARNING, warnings)
-    await uow.alerts.mark(marks)
-    return queued
+    """Make the schedules of the tickets written since the last pass, then queue the warnings that came: the
+    latest step come of each ticket (the others are passed over). The decision is the database's, by the index on
+    each step's instant, so a pass reads only the steps that came, however many tickets are open."""
+    await uow.alerts.exclusive()
+    if unscheduled := await uow.alerts.unscheduled():
+        await uow.alerts.schedule([schedule(t, plan.ladders.of(t.department), working) for t in unscheduled])
+    return await uow.alerts.warn(WARNING, now)
 
 
 async def queue_digests(uow: UnitOfWork, now: datetime, plan: AlertPlan, calendar: WorkCalendar) -> int:

@@ -123,19 +123,3 @@ def test_bad_step_names(name: str) -> None:
 def test_a_step_twice_is_refused() -> None:
     with pytest.raises(ValueError, match="twice"):
         Ladder.parse(["1d", "overdue", "1d"])
-
-
-def test_the_horizon_covers_every_ticket_with_a_step_come() -> None:
-    """A ticket due after the horizon has nothing due: the sweep's query can stop at it."""
-    time, rng = WorkingTime(CAL), random.Random(5)
-    ladders = Ladders.parse(DEFAULT_LADDER, {"legal": ["2d", "overdue"]})
-    span = timedelta(days=30)
-    for _ in range(300):
-        now = kst(2026, 9, 1) + timedelta(minutes=rng.randint(0, 200_000))
-        horizon = ladders.horizon(now, time, span)
-        received = now - timedelta(minutes=rng.randint(0, 20_000))
-        due = CAL.add_working_hours(received, rng.randint(1, 80))  # due instants fall in working hours
-        for department in ("voc_desk", "legal"):
-            ticket = LadderTicket("N", department, received, due)
-            if decide(ticket, now, ladders.of(department), time).send is not None:
-                assert due <= horizon
