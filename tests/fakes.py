@@ -279,13 +279,14 @@ class FakeAlerts(_Repo):
         queued = 0
         for number, s in list(self.work.schedules.items()):
             t, came = self.work.tickets[number], [p for p in s.steps if p.at <= now]
-            if came and s.due_at == t.due_at and t.is_open and t.status is not Status.SUPPLEMENT_REQUESTED:
-                p = max(came, key=lambda p: (p.at, p.rank))
+            if not came or t.status is Status.SUPPLEMENT_REQUESTED:
+                continue
+            if s.due_at == t.due_at:
                 queued += await FakeOutbox(self.work).put(kind, {
-                    "number": number, "department": t.department, "step": p.step, "escalate": p.step == "overdue",
-                    "due_at": s.due_at.isoformat(), "at": now.isoformat()}, dedupe_key=p.key)
-            if came and not (t.status is Status.SUPPLEMENT_REQUESTED and s.due_at == t.due_at):
-                self.work.schedules[number] = replace(s, steps=tuple(p for p in s.steps if p.at > now))
+                    "number": number, "department": t.department, "step": came[-1].step,
+                    "escalate": came[-1].step == "overdue", "due_at": s.due_at.isoformat(), "at": now.isoformat(),
+                }, dedupe_key=f"ladder:{number}:{came[-1].step}@{s.due_key}")
+            self.work.schedules[number] = replace(s, steps=tuple(p for p in s.steps if p.at > now))
         return queued
 
     async def queue(self, kind: str, items: Sequence[tuple[dict[str, Any], str]]) -> int:

@@ -27,6 +27,7 @@ from enum import StrEnum
 from bot.alerts.workingtime import WorkingTime
 
 DEFAULT_LADDER = ("half", "1d", "due_day", "overdue")
+MAX_STEPS = 8  # steps per ladder (each ticket's are stored in one row: ``storage.models.LADDER_SLOTS``)
 OVERDUE = "overdue"
 _SHAPE = re.compile(r"^(?:(?P<share>\d{1,2})%|(?P<amount>\d{1,3})(?P<unit>[dh])|half|due_day|overdue)$")
 
@@ -85,6 +86,8 @@ class Ladder:
         seen = [s.name for s in steps]
         if len(set(seen)) != len(seen):
             raise ValueError(f"a step appears twice in {list(names)}")
+        if len(steps) > MAX_STEPS:
+            raise ValueError(f"at most {MAX_STEPS} steps in a ladder, not {len(steps)}")
         return cls(steps)
 
 

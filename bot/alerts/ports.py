@@ -13,22 +13,21 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Planned:
-    """One ladder step of a ticket: when it comes, its place in the ladder, and its warning's dedupe key."""
+    """One ladder step of a ticket and the instant it comes."""
 
     step: str
-    rank: int
     at: datetime
-    key: str
 
 
 @dataclass(frozen=True)
 class Schedule:
-    """Every step of a ticket's ladder for its due instant ``due_at`` and department, as decided by the core
-    (``bot.alerts.sweep.schedule``)."""
+    """The steps of a ticket's ladder for its due instant ``due_at`` and department, in the order they come
+    (``bot.alerts.sweep.schedule``). A warning's dedupe key is ``ladder:NUMBER:STEP@DUE_KEY``."""
 
     number: str
     department: str
     due_at: datetime
+    due_key: str
     steps: tuple[Planned, ...]
 
 

@@ -27,18 +27,22 @@ class AlertPlan:
     departments: tuple[str, ...] = ()
 
 
+def due_key(due_at: datetime) -> str:
+    return f"{due_at.astimezone(UTC):%Y%m%dT%H%MZ}"
+
+
 def dedupe_key(number: str, step: str, due_at: datetime) -> str:
     """``ladder:VOC-2026-000001:1d@20261002T0900Z``: once per ticket, step and due instant (an extension starts
-    the ladder again)."""
-    return f"ladder:{number}:{step}@{due_at.astimezone(UTC):%Y%m%dT%H%MZ}"
+    the ladder again). The database builds the same key from the ladder row (``storage.alerts``)."""
+    return f"ladder:{number}:{step}@{due_key(due_at)}"
 
 
 def schedule(ticket: LadderTicket, ladder: Ladder, working: WorkingTime) -> Schedule:
-    """Every step of ``ladder`` for ``ticket`` with the instant it comes (``ladder.instants``)."""
-    return Schedule(ticket.number, ticket.department, ticket.due_at, tuple(
-        Planned(step.name, ladder.steps.index(step), datetime.fromtimestamp(at, UTC),
-                dedupe_key(ticket.number, step.name, ticket.due_at))
-        for step, at in instants(ticket, ladder, working)))
+    """The steps of ``ladder`` for ``ticket`` in the order they come (``ladder.instants``; at the same instant, in
+    the ladder's order)."""
+    found = sorted(instants(ticket, ladder, working), key=lambda pair: (pair[1], ladder.steps.index(pair[0])))
+    return Schedule(ticket.number, ticket.department, ticket.due_at, due_key(ticket.due_at), tuple(
+        Planned(step.name, datetime.fromtimestamp(at, UTC)) for step, at in found))
 
 
 async def queue_warnings(uow: UnitOfWork, now: datetime, plan: AlertPlan, working: WorkingTime) -> int:

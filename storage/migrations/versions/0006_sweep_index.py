@@ -1,7 +1,7 @@
-"""the ladder's steps per ticket, each with its instant (indexed), so that a sweep reads only the steps that came
+"""the ladder keeps each open ticket's steps with their instants and the next one's (indexed), so that a sweep
+reads only the tickets with a step come; an index for the digest's counts per department
 
-``alert_ladder`` becomes the per-ticket marker of a schedule to (re)make; every open ticket gets one, so the
-first sweep after the upgrade makes every open ticket's schedule once.
+Every open ticket gets a row marked to be made: the first sweep after the upgrade makes each one's steps once.
 
 Revision ID: 0006
 Revises: 0005
@@ -21,6 +21,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 OPEN = ("received", "assigned", "in_progress", "supplement_requested")
+SLOTS = 8  # storage.models.LADDER_SLOTS when this revision was written
 
 
 def upgrade() -> None:
@@ -31,33 +32,31 @@ def upgrade() -> None:
         sa.Column("number", sa.String(32), nullable=False),
         sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("department", sa.String(64), nullable=False),
+        sa.Column("paused", sa.Boolean(), nullable=False),
         sa.Column("remake_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("next_at", sa.BigInteger(), nullable=True),
+        sa.Column("due_key", sa.String(16), nullable=False),
+        sa.Column("due_text", sa.String(40), nullable=False),
+        *(column for n in range(1, SLOTS + 1)
+          for column in (sa.Column(f"step_{n}", sa.String(16)), sa.Column(f"at_{n}", sa.BigInteger()))),
         sa.PrimaryKeyConstraint("number", name=op.f("pk_alert_ladder")),
     )
-    op.create_index(op.f("ix_alert_ladder_remake_at"), "alert_ladder", ["remake_at"])
-    op.create_table(
-        "alert_steps",
-        sa.Column("number", sa.String(32), nullable=False),
-        sa.Column("step", sa.String(16), nullable=False),
-        sa.Column("rank", sa.Integer(), nullable=False),
-        sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("dedupe_key", sa.String(255), nullable=False),
-        sa.Column("due_text", sa.String(40), nullable=False),
-        sa.PrimaryKeyConstraint("number", "step", name=op.f("pk_alert_steps")),
-    )
-    op.create_index(op.f("ix_alert_steps_at"), "alert_steps", ["at"])
+    op.create_index(op.f("ix_alert_ladder_remake_at"), "alert_ladder", ["remake_at"],
+                    sqlite_where=sa.text("remake_at IS NOT NULL"), postgresql_where=sa.text("remake_at IS NOT NULL"))
+    op.create_index(op.f("ix_alert_ladder_next_at"), "alert_ladder", ["next_at"])
+    op.create_index("ix_tickets_status_department_due_at", "tickets", ["status", "department", "due_at"])
     tickets = sa.table("tickets", sa.column("number"), sa.column("due_at"), sa.column("department"),
                        sa.column("received_at"), sa.column("status"))
     op.execute(ladder.insert().from_select(
-        ["number", "due_at", "department", "remake_at"],
-        sa.select(tickets.c.number, tickets.c.due_at, tickets.c.department, tickets.c.received_at)
+        ["number", "due_at", "department", "paused", "remake_at", "due_key", "due_text"],
+        sa.select(tickets.c.number, tickets.c.due_at, tickets.c.department,
+                  tickets.c.status == "supplement_requested", tickets.c.received_at, sa.literal(""), sa.literal(""))
         .where(tickets.c.status.in_(OPEN))))
 
 
 def downgrade() -> None:
-    op.drop_index(op.f("ix_alert_steps_at"), table_name="alert_steps")
-    op.drop_table("alert_steps")
+    op.drop_index("ix_tickets_status_department_due_at", table_name="tickets")
+    op.drop_index(op.f("ix_alert_ladder_next_at"), table_name="alert_ladder")
     op.drop_index(op.f("ix_alert_ladder_remake_at"), table_name="alert_ladder")
     op.drop_table("alert_ladder")
     op.create_table(
