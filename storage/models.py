@@ -23,8 +23,8 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
