@@ -95,6 +95,25 @@ async def test_the_ladder_warns_once_per_step_in_the_thread_and_escalates_when_o
     assert "근무시간 1일 남음" in thread[1] and "기한 경과" in thread[3]
     (escalated,) = fake.in_channel(FakeSlack.channel_id("#voc-escalation"))
     assert number in escalated.text and f"<#{CS}>" in escalated.text
+    permalink = f"https://vocdesk-test.slack.com/archives/{CS}/p{card.ts.replace('.', '')}"
+    assert f"<{permalink}|스레드 보기>" in escalated.text  # chat.getPermalink of the card
+
+
+@pytest.mark.parametrize("failure", ["ratelimited", "message_not_found"])
+async def test_the_escalation_goes_out_without_the_link_when_slack_cannot_give_it(
+        fake: FakeSlack, database: Database, clock: FixedClock, failure: str) -> None:
+    async with slack_desk(fake, database, clock, digest_time="") as desk:
+        number = await open_ticket(database, MONDAY)
+        await desk.dispatch()
+        fake.fail_next("chat.getPermalink", 429 if failure == "ratelimited" else 200, error=failure,
+                       headers={"Retry-After": "30"} if failure == "ratelimited" else None)
+        overdue = datetime(2026, 9, 22, 18, 30, tzinfo=KST)
+        clock.at = overdue
+        assert (await desk.sweep(overdue)).warnings == 1
+        await desk.dispatch()
+    (escalated,) = fake.in_channel(FakeSlack.channel_id("#voc-escalation"))
+    assert number in escalated.text and f"(<#{CS}> 스레드)" in escalated.text
+    assert len(fake.thread(CS, fake.in_channel(CS)[0].ts)) == 1  # the warning in the thread too
 
 
 async def test_a_429_waits_for_retry_after_and_loses_nothing(fake: FakeSlack, database: Database,
