@@ -18,6 +18,7 @@ on a three-hour case) never comes.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -79,6 +80,11 @@ class Step:
 @dataclass(frozen=True)
 class Ladder:
     steps: tuple[Step, ...]
+
+    @functools.cached_property
+    def order(self) -> dict[str, int]:
+        """Each step's place in the ladder."""
+        return {step.name: i for i, step in enumerate(self.steps)}
 
     @classmethod
     def parse(cls, names: Sequence[str]) -> Ladder:

@@ -4,6 +4,7 @@ so a Slack outage delays them and never loses them."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
@@ -27,6 +28,7 @@ class AlertPlan:
     departments: tuple[str, ...] = ()
 
 
+@functools.lru_cache(maxsize=4096)  # many tickets share a due instant
 def due_key(due_at: datetime) -> str:
     return f"{due_at.astimezone(UTC):%Y%m%dT%H%MZ}"
 
@@ -40,9 +42,11 @@ def dedupe_key(number: str, step: str, due_at: datetime) -> str:
 def schedule(ticket: LadderTicket, ladder: Ladder, working: WorkingTime) -> Schedule:
     """The steps of ``ladder`` for ``ticket`` in the order they come (``ladder.instants``; at the same instant, in
     the ladder's order)."""
-    found = sorted(instants(ticket, ladder, working), key=lambda pair: (pair[1], ladder.steps.index(pair[0])))
+    order = ladder.order
+    found = sorted(instants(ticket, ladder, working), key=lambda pair: (pair[1], order[pair[0].name]))
+    tz = ticket.due_at.tzinfo
     return Schedule(ticket.number, ticket.department, ticket.due_at, due_key(ticket.due_at), tuple(
-        Planned(step.name, datetime.fromtimestamp(at, UTC)) for step, at in found))
+        Planned(step.name, datetime.fromtimestamp(at, tz)) for step, at in found))
 
 
 async def queue_warnings(uow: UnitOfWork, now: datetime, plan: AlertPlan, working: WorkingTime) -> int:
