@@ -73,15 +73,15 @@ class AlertSql:
             for one in (False, True)
         }
         light = (t.number, t.department, t.status, t.assignee, t.due_at, t.due_date_only)
-        self.due_by: dict[bool, Select[Any]] = {}
-        for one in (False, True):
-            rank = func.row_number().over(partition_by=t.department, order_by=(t.due_at, t.id)).label("rank")
-            ranked = select(*light, rank).where(
-                t.status.in_(OPEN_STATUSES), t.due_at >= bindparam("after"), t.due_at < bindparam("before"),
-                *([t.department == bindparam("department")] if one else []),
-            ).subquery()
-            self.due_by[one] = select(*(ranked.c[c.name] for c in light)).where(
-                ranked.c.rank <= bindparam("per", type_=Integer)).order_by(ranked.c.due_at, ranked.c.number)
+        due = (t.status.in_(OPEN_STATUSES), t.due_at >= bindparam("after"), t.due_at < bindparam("before"))
+        rank = func.row_number().over(partition_by=t.department, order_by=(t.due_at, t.id)).label("rank")
+        ranked = select(*light, rank).where(*due).subquery()
+        self.due_by: dict[bool, Select[Any]] = {  # one department: the first few by the index on due_at
+            False: select(*(ranked.c[c.name] for c in light)).where(
+                ranked.c.rank <= bindparam("per", type_=Integer)).order_by(ranked.c.due_at, ranked.c.number),
+            True: select(*light).where(*due, t.department == bindparam("department")).order_by(t.due_at, t.id)
+            .limit(bindparam("per", type_=Integer)),
+        }
         self.assigned = select(*light).where(t.status.in_(OPEN_STATUSES), t.assignee == bindparam("assignee")
                                              ).order_by(t.due_at, t.id).limit(bindparam("limit"))
         self._ladder(insert, dialect)

@@ -68,14 +68,16 @@ async def queue_digests(uow: UnitOfWork, now: datetime, plan: AlertPlan, calenda
     if await uow.alerts.queued([f"digest:{day}:{key}" for key in plan.departments]):
         return 0  # today's are out (the queries below read every open ticket: once a day is enough)
     soon = calendar.end_of_day(calendar.next_working_day(local.date()))  # due today or the next working day
+    loads = await uow.alerts.load(now, soon)
     listed: dict[tuple[str, bool], list[tuple[str, str]]] = {}
-    for overdue, (after, before) in ((True, (EPOCH, now)), (False, (now, soon + timedelta(seconds=1)))):
-        for t in await uow.alerts.due_by(after, before, DIGEST_ITEMS):
-            due = calendar.to_local(t.due_at)
-            listed.setdefault((t.department, overdue), []).append(
-                (t.number, f"{due:%m/%d}" if t.due_date_only else f"{due:%m/%d %H:%M}"))
+    for load in loads:
+        for overdue, (after, before) in ((True, (EPOCH, now)), (False, (now, soon + timedelta(seconds=1)))):
+            for t in await uow.alerts.due_by(after, before, DIGEST_ITEMS, load.department):
+                due = calendar.to_local(t.due_at)
+                listed.setdefault((t.department, overdue), []).append(
+                    (t.number, f"{due:%m/%d}" if t.due_date_only else f"{due:%m/%d %H:%M}"))
     digests = []
-    for load in await uow.alerts.load(now, soon):
+    for load in loads:
         late, coming = listed.get((load.department, True), []), listed.get((load.department, False), [])
         digests.append(({
             "department": load.department, "day": day, "at": now.isoformat(),
