@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from bot.alerts.ladder import LadderTicket, decide
+from bot.alerts.ladder import LadderTicket, decide, instants
 from bot.alerts.sweep import AlertPlan, dedupe_key
 from bot.alerts.workingtime import WorkingTime
 from bot.app import alert_plan
@@ -111,3 +111,22 @@ async def test_sweeps_in_several_processes_at_once_never_queue_a_step_twice(data
             await db.close()
     found = await warnings(database)
     assert len(found) == queued == len({(n, step) for n, step, _ in found}) == 60 * 4
+
+
+async def test_a_transfer_goes_on_with_the_new_departments_ladder_without_sending_a_step_again(
+        database: Database, clock: FixedClock) -> None:
+    staff = Staff(database.uow, CAL, clock, frozenset({"service_quality", "legal"}))
+    number = await open_ticket(database, MONDAY)  # due Tue 09-22 18:00; legal's ladder has "2d"
+    thursday = datetime(2026, 9, 17, 14, 0, tzinfo=KST)
+    assert (await sweep(database.uow, CAL, thursday, PLAN)).warnings == 1  # half
+    clock.at = thursday
+    await staff.act(number, StaffAction("transfer", "kim", department="legal", reason="법령 해석"))
+    assert (await sweep(database.uow, CAL, thursday, PLAN)).warnings == 0  # half was sent: not again
+    async with database.uow() as uow:
+        ticket = await uow.tickets.get(number)
+    assert ticket is not None
+    two_days = datetime.fromtimestamp(next(at for step, at in instants(
+        LadderTicket(number, "legal", ticket.received_at, ticket.due_at), PLAN.ladders.of("legal"),
+        WorkingTime(CAL)) if step.name == "2d"), KST)
+    assert (await sweep(database.uow, CAL, two_days, PLAN)).warnings == 1
+    assert [(n, step) for n, step, _ in await warnings(database)] == [(number, "half"), (number, "2d")]
