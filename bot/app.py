@@ -43,12 +43,7 @@ def load_texts(config: AppConfig) -> Catalog:
 
 
 def build_calendar(settings: Settings) -> WorkCalendar:
-    cal = settings.calendar
-    return WorkCalendar.build(
-        cal.windows(), settings.institution.timezone,
-        extra_holidays=[h.date for h in cal.extra_holidays],
-        removed_holidays=[h.date for h in cal.removed_holidays],
-    )
+    return settings.work_calendar()
 
 
 async def open_database(config: AppConfig, *, clock: Clock | None = None, migrate: bool = True) -> Database:
@@ -304,7 +299,7 @@ def slack_sink(config: AppConfig, database: Database, calendar: WorkCalendar, cl
 
 
 def alert_plan(config: AppConfig) -> AlertPlan:
-    """What ``vocdesk sweep`` needs for the staff alerts: the ladders, the policies, the digest time."""
+    """What ``vocdesk sweep`` needs for the staff alerts: the ladders and the digest time."""
     from datetime import time
 
     from bot.alerts.ladder import Ladders
@@ -313,8 +308,7 @@ def alert_plan(config: AppConfig) -> AlertPlan:
     settings = config.settings
     slack = settings.slack
     digest = time.fromisoformat(slack.digest_time) if slack.digest_time else None
-    return AlertPlan(Ladders.parse(slack.ladder, slack.ladders),
-                     tuple(p.to_period() for p in settings.policies.values()), digest, tuple(settings.departments))
+    return AlertPlan(Ladders.parse(slack.ladder, slack.ladders), digest, tuple(settings.departments))
 
 
 def slack_app(config: AppConfig, desk: Desk, *, socket_mode: bool = False, client: Any = None) -> Any:

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from bot.alerts.ladder import DEFAULT_LADDER
 from bot.casework.deadlines import Law, Period, Regime, Unit
+from bot.casework.workcalendar import WorkCalendar
 from bot.conversation.classification import DIALOGUE_INTENTS, VocType
 from bot.errors import ConfigError
 from bot.tomlfile import read_toml
@@ -336,6 +337,14 @@ class Settings(_Strict):
     policies: dict[str, Policy] = {}
     departments: dict[str, Department] = {}
     intents: dict[str, IntentMeta] = {}
+
+    def work_calendar(self) -> WorkCalendar:
+        """The working days and windows that the deadlines and the ladder count in."""
+        return WorkCalendar.build(
+            self.calendar.windows(), self.institution.timezone,
+            extra_holidays=[h.date for h in self.calendar.extra_holidays],
+            removed_holidays=[h.date for h in self.calendar.removed_holidays],
+        )
 
     @model_validator(mode="after")
     def _references(self) -> Settings:

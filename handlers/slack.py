@@ -121,8 +121,18 @@ class SlackSink:
         if not self.channels.escalation:
             return ""  # no escalation channel: the thread has the warning
         thread = (await self._read(number))[1] if number else None
-        where = f" (<#{thread.channel}> 스레드)" if thread else ""
+        where = f" (<#{thread.channel}> {await self._link(thread)})" if thread else ""
         return await self._post(self.channels.escalation, mentions(message.text) + where)
+
+    async def _link(self, thread: Thread) -> str:
+        """A link to the ticket's thread (``chat.getPermalink``); when Slack cannot say, just the word: the
+        escalation goes out all the same."""
+        try:
+            found = await self.client.chat_getPermalink(channel=thread.channel, message_ts=thread.ts)
+        except (SlackClientError, aiohttp.ClientError, TimeoutError, OSError) as exc:
+            log.info("Slack: no permalink for %s %s: %s", thread.channel, thread.ts, type(exc).__name__)
+            return "스레드"
+        return f"<{found['permalink']}|스레드 보기>"
 
     async def _read(self, number: str) -> tuple[Ticket | None, Thread | None]:
         async with self.uow() as uow:

@@ -83,6 +83,7 @@ def make_engine(url: str, *, pool_size: int = DEFAULT_POOL_SIZE,
     return _postgresql_engine(parsed, pool_size, acquire_timeout)
 
 
+SQLITE_CACHE_KIB = -65536  # negative: KiB (64 MiB of pages per connection, taken as used)
 SQLITE_OPTIMIZE_ON_OPEN = (f"PRAGMA analysis_limit={SQLITE_ANALYSIS_LIMIT}", "PRAGMA optimize=0x10002")
 """SQLite's advice for a connection that opens (0x10000: look at every table, not only those queried on
 this connection; SQLite before 3.46 ignores that bit)."""
@@ -168,6 +169,8 @@ def _sqlite_engine(url: URL, acquire_timeout: float) -> AsyncEngine:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute(f"PRAGMA busy_timeout={round(acquire_timeout * 1000)}")
             cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute(f"PRAGMA cache_size={SQLITE_CACHE_KIB}")
+            cursor.execute("PRAGMA mmap_size=268435456")
             if first[0]:  # the statistics the planner needs, once per engine (after migrations)
                 first[0] = False
                 for statement in SQLITE_OPTIMIZE_ON_OPEN:

@@ -10,7 +10,9 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
+    Column,
     DateTime,
     Dialect,
     Float,
@@ -19,8 +21,10 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -108,7 +112,11 @@ class TicketRow(Base):
     ``(status, received_at)`` also serves lookups by status alone."""
 
     __tablename__ = "tickets"
-    __table_args__ = (Index("ix_tickets_status_received_at", "status", "received_at"),)
+    __table_args__ = (
+        Index("ix_tickets_status_received_at", "status", "received_at"),
+        # the morning digest counts open tickets per department by due instant from this index alone
+        Index("ix_tickets_status_department_due_at", "status", "department", "due_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     number: Mapped[str] = mapped_column(String(32), unique=True)
@@ -231,16 +239,35 @@ class DeliveryRow(Base):
     created_at: Mapped[datetime]
 
 
+LADDER_SLOTS = 8
+"""Steps of one ticket's ladder kept in its ``alert_ladder`` row (``bot.alerts.ladder.MAX_STEPS``)."""
+
+
 class AlertLadderRow(Base):
-    """The deadline-warning ladder's memory per ticket (``bot.alerts.ladder``): the steps passed for the due
-    instant ``due_at`` (comma-separated), and when the next step comes."""
+    """The deadline-warning ladder of one open ticket, written with the ticket (``storage.alerts.touch``).
 
-    __tablename__ = "alert_ladder"
+    ``step_N``/``at_N``: its steps in the order they come, each with its instant (epoch microseconds);
+    ``next_at``: the instant of the first step still to come (indexed; NULL: none left), so that a sweep reads only
+    the tickets with a step come. ``remake_at``: set when the ticket is new or its due instant or department
+    changed; the sweep then makes the steps again (in Python: the working-time calendar is there). ``paused``: the
+    ticket waits for a supplement (its clock is stopped: no warning)."""
 
-    number: Mapped[str] = mapped_column(String(32), primary_key=True)
-    due_at: Mapped[datetime]
-    passed: Mapped[str] = mapped_column(String(255))
-    next_at: Mapped[datetime | None] = mapped_column(index=True)
+    __table__ = Table(
+        "alert_ladder", Base.metadata,
+        Column("number", String(32), primary_key=True),
+        Column("due_at", UtcDateTime(), nullable=False),
+        Column("department", String(64), nullable=False),
+        Column("paused", Boolean, nullable=False),
+        Column("remake_at", UtcDateTime(), nullable=True),
+        Column("next_at", BigInteger, nullable=True, index=True),
+        Column("due_key", String(16), nullable=False),  # the due instant in the warnings' dedupe keys
+        Column("due_text", String(40), nullable=False),  # the due instant in the warnings' payload (ISO 8601)
+        *(column for n in range(1, LADDER_SLOTS + 1)
+          for column in (Column(f"step_{n}", String(16)), Column(f"at_{n}", BigInteger))),
+        # only the rows to make: a pass moving ``next_at`` on does not touch this index
+        Index("ix_alert_ladder_remake_at", "remake_at", sqlite_where=text("remake_at IS NOT NULL"),
+              postgresql_where=text("remake_at IS NOT NULL")),
+    )
 
 
 class SlackThreadRow(Base):

@@ -12,6 +12,7 @@ from sqlalchemy import Row
 
 from bot.casework.tickets import Status, Ticket, TicketEvent
 from bot.errors import ConcurrentUpdate, TicketNotFound
+from storage.alerts import touch
 from storage.models import event_from_row, event_values, ticket_from_row, ticket_values
 from storage.repositories import Work
 
@@ -48,12 +49,14 @@ class SqlTicketRepository:
             row = (await self._work.execute(self._sql.ticket_open, values | {"events": events})).one()
             ticket.id, ticket.number = row.id, row.number
             ticket.new_events.clear()
+            await touch(self._work, ticket.number, ticket.due_at, ticket.department, ticket.status)
             return ticket
         n = (await self._work.execute(self._sql.ticket_number, {"year": year})).scalar_one()
         number = ticket_number(year, n)
         ticket.id = (await self._work.execute(self._sql.ticket_insert, values | {"number": number})).scalar_one()
         ticket.number = number
         await self._append_events(ticket)
+        await touch(self._work, number, ticket.due_at, ticket.department, ticket.status)
         return ticket
 
     async def save(self, ticket: Ticket) -> None:
@@ -68,6 +71,7 @@ class SqlTicketRepository:
             raise ConcurrentUpdate(ticket.number) if exists is not None else TicketNotFound(ticket.number)
         ticket.version += 1
         await self._append_events(ticket)
+        await touch(self._work, ticket.number, ticket.due_at, ticket.department, ticket.status)
 
     async def get(self, number: str) -> Ticket | None:
         rows = (await self._work.execute(self._sql.ticket_by_number, {"number": number})).all()

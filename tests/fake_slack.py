@@ -4,7 +4,8 @@
 or JSON body; answers ``{"ok": true, ...}`` or ``{"ok": false, "error": ...}`` (HTTP 429 with ``Retry-After``
 when a test says so). Implemented: ``auth.test``, ``chat.postMessage`` (channel names resolve to ids, every
 message gets a ``ts``), ``chat.update`` (only messages it has; ``message_not_found`` otherwise),
-``chat.postEphemeral``, ``views.open``, ``apps.connections.open`` (a ``ws://`` URL of its own), and the
+``chat.getPermalink`` (a GET with query parameters, as the SDK sends it: the message's URL in the workspace of
+``auth.test``), ``chat.postEphemeral``, ``views.open``, ``apps.connections.open`` (a ``ws://`` URL of its own), and the
 ``response_url`` endpoint. The WebSocket speaks Socket Mode: ``hello`` on connect, then the envelopes a test
 sends, and records the acknowledgements (``envelope_id``) the app sends back. Every call is recorded.
 """
@@ -130,6 +131,7 @@ class FakeSlack:
         asyncio.set_event_loop(self.loop)
         app = web.Application()
         app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)
         app.router.add_post("/response/{id}", self._response)
         app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
@@ -145,7 +147,9 @@ class FakeSlack:
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         raw = await request.text()
-        if request.content_type == "application/json":
+        if request.method == "GET":
+            params: Json = dict(request.query)
+        elif request.content_type == "application/json":
             params: Json = json.loads(raw) if raw else {}
         else:
             params = dict(parse_qsl(raw))
@@ -205,6 +209,16 @@ class FakeSlack:
             posted.blocks = json.loads(blocks) if isinstance(blocks, str) else blocks
             posted.updates += 1
         return {"ok": True, "channel": key[0], "ts": key[1], "text": posted.text}
+
+    def _chat_getPermalink(self, params: Json) -> Json:
+        channel, ts = self.channel_id(str(params.get("channel", ""))), str(params.get("message_ts", ""))
+        if not channel:
+            return {"ok": False, "error": "channel_not_found"}
+        with self.lock:
+            if (channel, ts) not in self.messages:
+                return {"ok": False, "error": "message_not_found"}
+        return {"ok": True, "channel": channel,
+                "permalink": f"https://vocdesk-test.slack.com/archives/{channel}/p{ts.replace('.', '')}"}
 
     def _chat_postEphemeral(self, params: Json) -> Json:
         if not params.get("user"):

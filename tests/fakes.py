@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import copy
 from collections.abc import AsyncIterator, Callable, Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 from zoneinfo import ZoneInfo
 
 from bot.alerts.ladder import LadderTicket
-from bot.alerts.ports import Load, Mark, OpenTicket, Thread
+from bot.alerts.ports import Load, OpenTicket, Schedule, Thread
 from bot.casework.tickets import Status, Ticket
 from bot.conversation.classification import Candidate, Classification, VocType
 from bot.conversation.customers import ConversationState, Customer, Handoff
@@ -36,7 +36,7 @@ class Store:
     handoffs: list[Handoff] = field(default_factory=list)
     deliveries: list[dict[str, Any]] = field(default_factory=list)
     sequences: dict[int, int] = field(default_factory=dict)
-    marks: dict[str, Mark] = field(default_factory=dict)
+    schedules: dict[str, Schedule] = field(default_factory=dict)  # the ladder steps still to come
     threads: dict[str, Thread] = field(default_factory=dict)
     remedies: dict[int, Remedy] = field(default_factory=dict)
     surveys: dict[str, Survey] = field(default_factory=dict)
@@ -266,25 +266,38 @@ class FakeAlerts(_Repo):
     def _open(self) -> list[Ticket]:
         return sorted((t for t in self.work.tickets.values() if t.is_open), key=lambda t: (t.due_at, t.id or 0))
 
-    async def ladder(self, horizon: datetime, now: datetime) -> list[LadderTicket]:
-        found = []
-        for t in self._open():
-            mark = self.work.marks.get(t.number)
-            if t.due_at > horizon or t.status is Status.SUPPLEMENT_REQUESTED:
+    async def exclusive(self) -> None:
+        pass  # one fake database, one task at a time
+
+    async def unscheduled(self) -> list[LadderTicket]:
+        for number in [n for n in self.work.schedules if not self.work.tickets[n].is_open]:
+            del self.work.schedules[number]
+        return [LadderTicket(t.number, t.department, t.received_at, t.due_at) for t in self._open()
+                if (s := self.work.schedules.get(t.number)) is None or (s.due_at, s.department) != (t.due_at,
+                                                                                                  t.department)]
+
+    async def schedule(self, schedules: Sequence[Schedule]) -> None:
+        self.work.schedules.update({s.number: s for s in schedules})
+
+    async def warn(self, kind: str, now: datetime) -> int:
+        queued = 0
+        for number, s in list(self.work.schedules.items()):
+            t, came = self.work.tickets[number], [p for p in s.steps if p.at <= now]
+            if not came or t.status is Status.SUPPLEMENT_REQUESTED:
                 continue
-            if mark is None or mark.due_at != t.due_at or (mark.next_at is not None and mark.next_at <= now):
-                passed = mark.passed if mark is not None and mark.due_at == t.due_at else frozenset()
-                found.append(LadderTicket(t.number, t.department, t.received_at, t.due_at, passed))
-        return found
+            if s.due_at == t.due_at:
+                queued += await FakeOutbox(self.work).put(kind, {
+                    "number": number, "department": t.department, "step": came[-1].step,
+                    "escalate": came[-1].step == "overdue", "due_at": s.due_at.isoformat(), "at": now.isoformat(),
+                }, dedupe_key=f"ladder:{number}:{came[-1].step}@{s.due_key}")
+            self.work.schedules[number] = replace(s, steps=tuple(p for p in s.steps if p.at > now))
+        return queued
 
     async def queue(self, kind: str, items: Sequence[tuple[dict[str, Any], str]]) -> int:
         return sum([await FakeOutbox(self.work).put(kind, payload, dedupe_key=key) for payload, key in items])
 
     async def queued(self, keys: Sequence[str]) -> bool:
         return any(r["dedupe_key"] in keys for r in self.work.outbox)
-
-    async def mark(self, marks: Sequence[Mark]) -> None:
-        self.work.marks.update({m.number: m for m in marks})
 
     async def load(self, now: datetime, soon: datetime, department: str | None = None) -> list[Load]:
         by: dict[str, list[Ticket]] = {}

@@ -18,6 +18,7 @@ on a three-hour case) never comes.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from enum import StrEnum
 from bot.alerts.workingtime import WorkingTime
 
 DEFAULT_LADDER = ("half", "1d", "due_day", "overdue")
+MAX_STEPS = 8  # steps per ladder (each ticket's are stored in one row: ``storage.models.LADDER_SLOTS``)
 OVERDUE = "overdue"
 _SHAPE = re.compile(r"^(?:(?P<share>\d{1,2})%|(?P<amount>\d{1,3})(?P<unit>[dh])|half|due_day|overdue)$")
 
@@ -79,12 +81,19 @@ class Step:
 class Ladder:
     steps: tuple[Step, ...]
 
+    @functools.cached_property
+    def order(self) -> dict[str, int]:
+        """Each step's place in the ladder."""
+        return {step.name: i for i, step in enumerate(self.steps)}
+
     @classmethod
     def parse(cls, names: Sequence[str]) -> Ladder:
         steps = tuple(Step.parse(n) for n in names)
         seen = [s.name for s in steps]
         if len(set(seen)) != len(seen):
             raise ValueError(f"a step appears twice in {list(names)}")
+        if len(steps) > MAX_STEPS:
+            raise ValueError(f"at most {MAX_STEPS} steps in a ladder, not {len(steps)}")
         return cls(steps)
 
 
@@ -101,23 +110,6 @@ class Ladders:
 
     def of(self, department: str) -> Ladder:
         return self.departments.get(department, self.default)
-
-    def horizon(self, now: datetime, time: WorkingTime, longest_span: timedelta) -> datetime:
-        """The latest due instant that any step of any ladder can have come for at ``now``: a ticket due later
-        has nothing due yet. ``longest_span``: the longest receipt-to-due span that a share step must
-        allow for."""
-        ladders = [self.default, *self.departments.values()]
-        steps = [s for ladder in ladders for s in ladder.steps]
-        latest = now
-        lead = max((s.lead(time.day) for s in steps if s.kind is Kind.LEFT), default=0.0)
-        if lead:  # the end of the stretch without working time that follows the count now + lead
-            latest = max(latest, _latest(time, time.at(now) + lead))
-        if any(s.kind is Kind.DUE_DAY for s in steps):
-            latest = max(latest, _latest(time, time.at(now) + time.day))
-        shares = [s.share for s in steps if s.kind is Kind.ELAPSED]
-        if shares:
-            latest = max(latest, now + longest_span * (1 - min(shares)))
-        return latest
 
 
 @dataclass(frozen=True)
@@ -192,9 +184,3 @@ def _anchored(ladder: Ladder, due: float, time: WorkingTime) -> tuple[float, lis
         found = time.remember(key, (w_due, steps))
     return found
 
-
-def _latest(time: WorkingTime, count: float) -> datetime:
-    """The latest instant at which the count is still ``count`` (the next window's start)."""
-    first = time.instant(count)
-    after = time.instant(count + 1.0) - 1.0  # one working second later, back one second
-    return datetime.fromtimestamp(max(first, after), time.calendar.tz)

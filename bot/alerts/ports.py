@@ -12,14 +12,23 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class Mark:
-    """The ladder's memory of one ticket: the steps passed for the due instant ``due_at``, and when the next one
-    comes (None: none left)."""
+class Planned:
+    """One ladder step of a ticket and the instant it comes."""
+
+    step: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """The steps of a ticket's ladder for its due instant ``due_at`` and department, in the order they come
+    (``bot.alerts.sweep.schedule``). A warning's dedupe key is ``ladder:NUMBER:STEP@DUE_KEY``."""
 
     number: str
+    department: str
     due_at: datetime
-    passed: frozenset[str]
-    next_at: datetime | None
+    due_key: str
+    steps: tuple[Planned, ...]
 
 
 @dataclass(frozen=True)
@@ -55,10 +64,22 @@ class Load:
 
 
 class AlertRepository(Protocol):
-    async def ladder(self, horizon: datetime, now: datetime) -> list[LadderTicket]:
-        """Open tickets whose clock runs (not waiting for a supplement), due by ``horizon``, that the ladder must
-        look at: never looked at, due instant changed since, or their next step come by ``now``. Each carries
-        the steps already passed for its current due instant."""
+    async def exclusive(self) -> None:
+        """Wait until no other pass works on the ladder, and hold it so until this transaction ends."""
+
+    async def unscheduled(self) -> list[LadderTicket]:
+        """Open tickets whose schedule is missing or out of date (new, or their due instant or department
+        changed since it was made)."""
+
+    async def schedule(self, schedules: Sequence[Schedule]) -> None:
+        """Replace the steps of these tickets by ``schedules`` (a schedule made for a due instant or department
+        that changed meanwhile stays out of date: the next pass makes it again)."""
+
+    async def warn(self, kind: str, now: datetime) -> int:
+        """Queue an outbox row of ``kind`` (in the caller's transaction, for delivery at once) for the latest step
+        that has come by ``now`` of each ticket whose clock runs, unless its dedupe key is there already, and pass
+        every step that has come (a ticket waiting for a supplement keeps its steps until it resumes). Returns how
+        many were queued."""
 
     async def queue(self, kind: str, items: Sequence[tuple[dict[str, Any], str]]) -> int:
         """Put many outbox rows of ``kind`` at once (``(payload, dedupe_key)``; a key already there is skipped) in
@@ -66,9 +87,6 @@ class AlertRepository(Protocol):
 
     async def queued(self, keys: Sequence[str]) -> bool:
         """Whether an outbox row has one of these dedupe keys."""
-
-    async def mark(self, marks: Sequence[Mark]) -> None:
-        """Remember each ticket's passed steps (replacing what was there)."""
 
     async def load(self, now: datetime, soon: datetime, department: str | None = None) -> list[Load]:
         """Open tickets per department (only ``department`` when given), departments without any left out."""

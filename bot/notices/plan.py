@@ -7,7 +7,7 @@ customer, and the instant. A new subscriber (the Slack alerts, the satisfaction 
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.alerts import messages
 from bot.casework.routing import RoutingTable
@@ -17,6 +17,9 @@ from bot.notices.model import Event, Facts, NewDelivery
 from bot.notices.policy import release_at
 from bot.notices.templates import ALIMTALK_MAX_CHARS, LMS_MAX_BYTES, Templates, render_text
 from bot.standard import notices as standard
+
+if TYPE_CHECKING:
+    from bot.alerts.workingtime import WorkingTime
 
 CUSTOMER, STAFF = "customer", "staff"
 CONSOLE, SMS, TELEGRAM = "console", "sms", "telegram"
@@ -55,6 +58,7 @@ class NoticePlanner:
                  quiet: tuple[time, time] | None, tz: Any) -> None:
         self.settings, self.routing, self.templates, self.texts = settings, routing, templates, texts
         self.quiet, self.tz = quiet, tz
+        self._working: WorkingTime | None = None
         self.day_hours = sum((datetime.combine(date.min, end) - datetime.combine(date.min, start)
                               for start, end in settings.calendar.windows()), timedelta()) / timedelta(hours=1)
 
@@ -159,13 +163,23 @@ class NoticePlanner:
             number=facts.number or str(event.payload.get("number", "")),
         ) for suffix, target in targets]
 
+    def _left(self, p: dict[str, Any], due: datetime) -> timedelta:
+        """The working time left at the warning's instant (``at``), on the deadline calendar."""
+        if "left_minutes" in p:  # queued before the sweep left it to the delivery
+            return timedelta(minutes=int(p["left_minutes"]))
+        if self._working is None:
+            from bot.alerts.workingtime import WorkingTime
+
+            self._working = WorkingTime(self.settings.work_calendar())
+        return self._working.left(datetime.fromisoformat(str(p["at"])), due)
+
     def _staff_text(self, event: Event, facts: Facts) -> str:
         p = event.payload
         if event.kind == WARNING:
             due = datetime.fromisoformat(str(p["due_at"]))
             return messages.warning_text(str(p["number"]), str(p["step"]), korean_due(due, facts.due_date_only,
                                                                                       self.tz),
-                                         timedelta(minutes=int(p.get("left_minutes", 0))), self.day_hours)
+                                         self._left(p, due), self.day_hours)
         if event.kind == DIGEST:
             counts = {k: int(p.get(k, 0)) for k in ("open", "soon", "overdue")}
             return messages.digest_text(self._department(str(p.get("department", "")), False), str(p.get("day", "")),

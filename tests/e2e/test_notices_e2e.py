@@ -65,9 +65,12 @@ def test_a_chat_customer_gets_their_alimtalks_from_dispatch(desk: Run, fake: Fak
 
     # 31 days later the ticket is still open: one progress notice; the same sweep again queues nothing
     at = (datetime.fromisoformat(ticket["received_at"]) + timedelta(days=31)).isoformat()
-    assert "swept: 1 progress notices" in ok(desk("sweep", "--now", at))  # (and the staff's deadline alerts)
+    assert "swept: 1 progress notices, 1 deadline warnings" in ok(desk("sweep", "--now", at))
     assert "swept: 0 progress notices, 0 deadline warnings, 0 digests" in ok(desk("sweep", "--now", at))
-    assert "0 dead" in desk("dispatch", "--once").stderr
+    later = desk("dispatch", "--once")
+    assert "0 dead" in later.stderr
+    # no SLACK_BOT_TOKEN: the overdue warning and its escalation are on the console
+    assert later.stdout.count(f"🚨 {number}: 처리기한이 지났습니다") == 2, later.stdout
     assert accepted(fake)[-1] == ("ATA", "01012345678", "VOC_PROGRESS")
     assert fake.accepted[-1]["kakaoOptions"]["variables"]["#{경과일}"] == "30"
 

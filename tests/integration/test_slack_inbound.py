@@ -17,7 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import Desk, slack_asgi
 from bot.casework.staff import StaffAction
-from bot.casework.tickets import Status
+from bot.casework.tickets import ExtensionReason, Status
 from bot.clock import FixedClock
 from bot.config import SlackStaff
 from storage.uow import Database
@@ -162,6 +162,10 @@ async def test_extension_twice_the_second_with_consent_then_no_more(
         due = (await slack.ticket()).due_at
         first = {"reason_code": ("select", "fact_check"), "detail": "현장 조사가 필요합니다", "period": "3"}
         assert (await slack.form("U0KIM", "voc_extend", first)).status_code == 200
+        form = fake.called("views.open")[-1].params["view"]
+        (reasons,) = [b["element"]["options"] for b in form["blocks"] if b.get("block_id") == "reason_code"]
+        assert {o["value"] for o in reasons} == {r.value for r in ExtensionReason}  # 시행령 제21조① only
+        assert "consent" not in {b.get("block_id") for b in form["blocks"]}  # the first needs no consent
         ticket = await slack.ticket()
         assert len(ticket.extensions) == 1 and ticket.due_at > due
         await slack.desk.dispatch()

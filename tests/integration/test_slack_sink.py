@@ -95,6 +95,58 @@ async def test_the_ladder_warns_once_per_step_in_the_thread_and_escalates_when_o
     assert "근무시간 1일 남음" in thread[1] and "기한 경과" in thread[3]
     (escalated,) = fake.in_channel(FakeSlack.channel_id("#voc-escalation"))
     assert number in escalated.text and f"<#{CS}>" in escalated.text
+    permalink = f"https://vocdesk-test.slack.com/archives/{CS}/p{card.ts.replace('.', '')}"
+    assert f"<{permalink}|스레드 보기>" in escalated.text  # chat.getPermalink of the card
+
+
+async def test_across_chuseok_and_a_substitute_holiday_each_step_comes_once_in_the_ticket_thread(
+        fake: FakeSlack, database: Database, clock: FixedClock) -> None:
+    """Received the day before 추석 (09-24..26) with 개천절's substitute holiday (10-05) before the due date: each
+    step is swept at its instant and again a minute later, and on the weekend and holidays nothing comes."""
+    received = datetime(2026, 9, 23, 10, 0, tzinfo=KST)
+    async with slack_desk(fake, database, clock, digest_time="") as desk:
+        clock.at = received
+        number = await open_ticket(database, received)
+        await desk.dispatch()
+        async with database.uow() as uow:
+            ticket = await uow.tickets.get(number)
+        assert ticket is not None and ticket.due_at == datetime(2026, 10, 6, 18, 0, tzinfo=KST)
+        counts = {}
+        for day in (24, 25, 26, 27):  # 추석 and a Sunday
+            counts[f"09-{day}"] = (await desk.sweep(datetime(2026, 9, day, 15, 0, tzinfo=KST))).warnings
+        # 55 working hours from receipt to due (7 on 09-23, then 6 days of 8): half is 27.5 h in, Wed 14:30
+        for name, at in (("half", datetime(2026, 9, 30, 14, 30, tzinfo=KST)),
+                         ("1d", datetime(2026, 10, 2, 18, 0, tzinfo=KST)),  # Friday: Mon 10-05 is a holiday
+                         ("holiday", datetime(2026, 10, 5, 12, 0, tzinfo=KST)),
+                         ("due_day", datetime(2026, 10, 6, 9, 0, tzinfo=KST)),
+                         ("overdue", datetime(2026, 10, 6, 18, 0, 1, tzinfo=KST))):
+            clock.at = at
+            counts[name] = (await desk.sweep(at)).warnings
+            counts[name + " again"] = (await desk.sweep(at + timedelta(minutes=1))).warnings
+            await desk.dispatch()
+    assert counts == {"09-24": 0, "09-25": 0, "09-26": 0, "09-27": 0, "half": 1, "half again": 0, "1d": 1,
+                      "1d again": 0, "holiday": 0, "holiday again": 0, "due_day": 1, "due_day again": 0,
+                      "overdue": 1, "overdue again": 0}
+    (card,) = fake.in_channel(CS)
+    assert [m.text.split(":", 1)[1].split("—")[0].strip() for m in fake.thread(CS, card.ts)] == [
+        "처리기한의 절반이 지났습니다", "처리기한이 다가옵니다", "오늘이 처리기한입니다", "처리기한이 지났습니다"]
+
+
+@pytest.mark.parametrize("failure", ["ratelimited", "message_not_found"])
+async def test_the_escalation_goes_out_without_the_link_when_slack_cannot_give_it(
+        fake: FakeSlack, database: Database, clock: FixedClock, failure: str) -> None:
+    async with slack_desk(fake, database, clock, digest_time="") as desk:
+        number = await open_ticket(database, MONDAY)
+        await desk.dispatch()
+        fake.fail_next("chat.getPermalink", 429 if failure == "ratelimited" else 200, error=failure,
+                       headers={"Retry-After": "30"} if failure == "ratelimited" else None)
+        overdue = datetime(2026, 9, 22, 18, 30, tzinfo=KST)
+        clock.at = overdue
+        assert (await desk.sweep(overdue)).warnings == 1
+        await desk.dispatch()
+    (escalated,) = fake.in_channel(FakeSlack.channel_id("#voc-escalation"))
+    assert number in escalated.text and f"(<#{CS}> 스레드)" in escalated.text
+    assert len(fake.thread(CS, fake.in_channel(CS)[0].ts)) == 1  # the warning in the thread too
 
 
 async def test_a_429_waits_for_retry_after_and_loses_nothing(fake: FakeSlack, database: Database,

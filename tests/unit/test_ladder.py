@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from bot.alerts.ladder import DEFAULT_LADDER, Ladder, Ladders, LadderTicket, Step, decide, instants
+from bot.alerts.sweep import dedupe_key, schedule
 from bot.alerts.workingtime import WorkingTime
 from bot.casework.deadlines import Period, Unit, compute_due
 from bot.casework.workcalendar import WorkCalendar
@@ -125,17 +126,17 @@ def test_a_step_twice_is_refused() -> None:
         Ladder.parse(["1d", "overdue", "1d"])
 
 
-def test_the_horizon_covers_every_ticket_with_a_step_come() -> None:
-    """A ticket due after the horizon has nothing due: the sweep's query can stop at it."""
-    time, rng = WorkingTime(CAL), random.Random(5)
-    ladders = Ladders.parse(DEFAULT_LADDER, {"legal": ["2d", "overdue"]})
-    span = timedelta(days=30)
-    for _ in range(300):
-        now = kst(2026, 9, 1) + timedelta(minutes=rng.randint(0, 200_000))
-        horizon = ladders.horizon(now, time, span)
-        received = now - timedelta(minutes=rng.randint(0, 20_000))
-        due = CAL.add_working_hours(received, rng.randint(1, 80))  # due instants fall in working hours
-        for department in ("voc_desk", "legal"):
-            ticket = LadderTicket("N", department, received, due)
-            if decide(ticket, now, ladders.of(department), time).send is not None:
-                assert due <= horizon
+def test_a_ladder_has_at_most_eight_steps() -> None:
+    Ladder.parse(["10%", "20%", "half", "4d", "2d", "1d", "due_day", "overdue"])
+    with pytest.raises(ValueError, match="at most 8"):
+        Ladder.parse(["10%", "20%", "half", "4d", "2d", "1d", "4h", "due_day", "overdue"])
+
+
+def test_a_schedule_lists_the_steps_in_the_order_they_come_with_the_warnings_key() -> None:
+    ticket = LadderTicket("VOC-2026-000001", "voc_desk", kst(2026, 9, 14, 10, 0), kst(2026, 9, 21, 18, 0))
+    made = schedule(ticket, Ladder.parse(["overdue", "due_day", "1d", "half"]), WorkingTime(CAL))
+    assert [(p.step, p.at) for p in made.steps] == [
+        ("half", kst(2026, 9, 17, 9, 30)), ("1d", kst(2026, 9, 18, 18, 0)), ("due_day", kst(2026, 9, 21, 9, 0)),
+        ("overdue", kst(2026, 9, 21, 18, 0, 0, 1))]
+    assert f"ladder:{ticket.number}:half@{made.due_key}" == dedupe_key(ticket.number, "half", ticket.due_at)
+    assert made.due_key == "20260921T0900Z"

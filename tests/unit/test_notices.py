@@ -234,12 +234,11 @@ async def test_the_sweeper_runs_once_or_on_an_interval_until_stopped() -> None:
 
     from bot.alerts.ladder import Ladders
     from bot.alerts.sweep import AlertPlan
-    from bot.casework.deadlines import Period, Unit
     from bot.notices.sweep import Sweeper
 
     desk = Desk()
     number = await desk.file()
-    plan = AlertPlan(Ladders.parse(["overdue"], {}), (Period(7, Unit.DAYS),))
+    plan = AlertPlan(Ladders.parse(["overdue"], {}))
     desk.clock.at = DAY + timedelta(days=30)
     sweeper = Sweeper(fake_uow_factory(desk.store), CAL, desk.clock, plan)
     assert (await sweeper.run_once()).warnings == 1
