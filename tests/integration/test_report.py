@@ -170,7 +170,7 @@ async def test_the_weekly_digest_goes_to_each_department_on_monday_once(database
 
     made = seeded(random.Random(3), 80)
     await store(database, made)
-    plan = AlertPlan(Ladders.parse(["overdue"], {}), (), time(9, 0), ("voc_desk", "legal"))
+    plan = AlertPlan(Ladders.parse(["overdue"], {}), time(9, 0), ("voc_desk", "legal"))
     sunday = datetime(2026, 11, 15, 10, 0, tzinfo=KST)
     assert (await sweep(database.uow, CAL, sunday, plan)).weekly == 0
     monday = datetime(2026, 11, 16, 9, 30, tzinfo=KST)
