@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from bot.casework.tickets import Status, Ticket, TicketEvent
 from bot.errors import VocdeskError
@@ -255,13 +255,20 @@ def _pg_row(record: Mapping[str, Any], documents: frozenset[str]) -> Row:
     return decoded
 
 
-def _dsn(url: str) -> tuple[str, str]:
-    """(the DSN asyncpg takes, the URL without its password for people)."""
+_SQLALCHEMY_ONLY = frozenset({"prepared_statement_cache_size", "prepared_statement_name_func", "async_fallback"})
+
+
+def connect_args(url: str) -> tuple[dict[str, Any], str]:
+    """(the keywords ``asyncpg.connect`` takes for ``url``, the URL without its password for people). As
+    SQLAlchemy's asyncpg dialect does, the URL's query parameters are passed on as keywords (``?ssl=require``)."""
     parts = urlsplit(url)
-    public = parts._replace(netloc=parts.netloc.rpartition("@")[2] if "@" in parts.netloc else parts.netloc)
-    user = unquote(parts.username or "")
-    shown = public._replace(netloc=f"{user}@{public.netloc}" if user else public.netloc)
-    return parts._replace(scheme="postgresql").geturl(), shown.geturl()
+    args: dict[str, Any] = {"host": parts.hostname, "port": parts.port, "user": unquote(parts.username or "") or None,
+                            "password": unquote(parts.password or "") or None,
+                            "database": unquote(parts.path.lstrip("/")) or None}
+    args |= {k: v for k, v in parse_qsl(parts.query) if k not in _SQLALCHEMY_ONLY}
+    host = parts.netloc.rpartition("@")[2]
+    shown = parts._replace(netloc=f"{parts.username}@{host}" if parts.username else host).geturl()
+    return {k: v for k, v in args.items() if v is not None}, shown
 
 
 class PostgresReader(TicketReader):
@@ -270,13 +277,13 @@ class PostgresReader(TicketReader):
 
         import asyncpg  # type: ignore[import-untyped]  # (no stubs)
 
-        dsn, shown = _dsn(url)
+        args, shown = connect_args(url)
         super().__init__(shown)
         self._asyncpg = asyncpg
         self._sql: dict[str, tuple[str, tuple[str, ...]]] = {}
         self._loop: asyncio.Runner | None = asyncio.Runner()
         try:
-            self._db: Any = self._loop.run(asyncpg.connect(dsn, timeout=timeout))
+            self._db: Any = self._loop.run(asyncpg.connect(timeout=timeout, **args))
             self._loop.run(self._db.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"))
         except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             self._loop.close()
