@@ -188,15 +188,16 @@ class SqliteReader(TicketReader):
         path, _, _ = database.partition("?")
         super().__init__(path or ":memory:")
         self._sqlite = sqlite3
-        if not path or path == ":memory:" or path.startswith("file:"):
-            self._db: sqlite3.Connection | None = None  # nothing to read: a new, empty database
-            return
-        if not Path(path).is_file():
-            self._db = None
+        self._db: sqlite3.Connection | None = None  # none: nothing to read (no file yet, or in memory)
+        if path.startswith("file:"):  # a URI of the admin's own (SQLAlchemy passes it with uri=true)
+            uri = database
+        elif path and path != ":memory:" and Path(path).is_file():
+            uri = f"{Path(path).resolve().as_uri()}?mode=ro"
+        else:
             return
         try:
-            self._db = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=timeout,
-                                       isolation_level=None, check_same_thread=False)
+            self._db = sqlite3.connect(uri, uri=True, timeout=timeout, isolation_level=None,
+                                       check_same_thread=False)
             self._db.row_factory = sqlite3.Row
             self._db.execute("BEGIN")  # one snapshot for every page, from the first read on
         except sqlite3.Error as exc:
@@ -207,7 +208,7 @@ class SqliteReader(TicketReader):
             return None
         try:
             return [row[0] for row in self._db.execute(REVISION)]
-        except self._sqlite.OperationalError as exc:
+        except self._sqlite.DatabaseError as exc:
             if "no such table" in str(exc):
                 return None
             raise DatabaseUnreachable(self.where, str(exc)) from None
