@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from bot.casework.tickets import OPEN
 
 OPEN_STATUSES = sorted(s.value for s in OPEN)
+DEFAULT_CHUNK = 1000
+"""Tickets read per page by a streamed listing."""
 EVENT_IDS_PER_QUERY = 1000
 """Events are read for at most this many tickets per statement (drivers cap bind parameters: asyncpg at
 32,767, SQLite at 32,766)."""

@@ -22,7 +22,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from bot.casework.tickets import Status, Ticket, TicketEvent
 from bot.errors import VocdeskError
-from storage.listing import EVENT_IDS_PER_QUERY, ListingShape, listing_sql
+from storage.listing import DEFAULT_CHUNK, EVENT_IDS_PER_QUERY, ListingShape, listing_sql
 from storage.revision import check_revision
 from storage.rows import (
     EVENT_INSTANTS,
@@ -39,7 +39,6 @@ if TYPE_CHECKING:
     import asyncio
     import sqlite3
 
-DEFAULT_CHUNK = 1000
 TICKET_BY_NUMBER = "SELECT * FROM tickets WHERE number = :number"
 REVISION = "SELECT version_num FROM alembic_version"
 _SQLITE_SCHEMES = frozenset({"sqlite", "sqlite+aiosqlite"})

@@ -12,14 +12,13 @@ from sqlalchemy import Row
 
 from bot.casework.tickets import Status, Ticket, TicketEvent
 from bot.errors import ConcurrentUpdate, TicketNotFound
-from storage.listing import EVENT_IDS_PER_QUERY
+from storage.listing import DEFAULT_CHUNK, EVENT_IDS_PER_QUERY
 from storage.models import event_values, ticket_values
 from storage.repositories import Work
 from storage.rows import event_from_row, ticket_from_row
 
 NUMBER_TZ = ZoneInfo("Asia/Seoul")
 """Ticket numbers are counted per year in Korean time: a VOC received 2026-12-31 23:30 KST is a 2026 one."""
-DEFAULT_CHUNK = 1000
 
 
 def ticket_number(year: int, n: int) -> str:
