@@ -5,7 +5,6 @@ so ``vocdesk --help`` stays quick and an install without it still has every othe
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import importlib.util
 import logging
@@ -18,6 +17,8 @@ from bot.cli.context import app_config
 from bot.errors import MissingExtra
 
 if TYPE_CHECKING:
+    import asyncio
+
     from bot.config import AppConfig
 
 log = logging.getLogger("vocdesk.rasa")
@@ -36,10 +37,14 @@ def rasa_actions_command(
         raise MissingExtra("vocdesk rasa-actions", "rasa", "rasa-sdk")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     with contextlib.suppress(KeyboardInterrupt):
+        import asyncio
+
         asyncio.run(_serve(config, host, port))
 
 
 async def _serve(config: AppConfig, host: str, port: int) -> None:
+    import asyncio
+
     from bot.app import bootstrap
     from handlers.rasa import CHANNEL, build_executor
     from handlers.rasa_server import action_server, serving

@@ -4,7 +4,6 @@ Alerts are still sent by ``vocdesk dispatch``."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 
@@ -25,4 +24,6 @@ def slack_command(ctx: typer.Context) -> None:
     from handlers.slack_socket import serve_socket_mode
 
     with contextlib.suppress(KeyboardInterrupt):
+        import asyncio
+
         asyncio.run(serve_socket_mode(config))

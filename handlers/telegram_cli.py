@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import signal
@@ -14,6 +13,8 @@ from bot.cli.context import app_config
 from bot.errors import ConfigError
 
 if TYPE_CHECKING:
+    import asyncio
+
     from bot.app import App
     from bot.config import AppConfig
 
@@ -33,10 +34,14 @@ def telegram_command(ctx: typer.Context) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its request lines carry the bot token
     with contextlib.suppress(KeyboardInterrupt):
+        import asyncio
+
         asyncio.run(_serve(config))
 
 
 async def _serve(config: AppConfig) -> None:
+    import asyncio
+
     from telegram.error import InvalidToken  # python-telegram-bot loads only when the bot runs
 
     from bot.app import bootstrap
@@ -64,6 +69,8 @@ async def _serve(config: AppConfig) -> None:
 
 
 async def _purge_drafts(app: App, stop: asyncio.Event, every: float = 3600.0) -> None:
+    import asyncio
+
     """Delete abandoned drafts every ``every`` seconds until ``stop`` (bootstrap already did once)."""
     while True:
         with contextlib.suppress(TimeoutError):

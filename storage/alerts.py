@@ -38,6 +38,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from bot.alerts.ladder import OVERDUE, LadderTicket
 from bot.alerts.ports import Load, OpenTicket, Schedule, Thread
 from bot.casework.tickets import OPEN, Status
+from storage.listing import OPEN_STATUSES
 from storage.models import LADDER_SLOTS, Base
 from storage.repositories import Work
 
@@ -47,7 +48,6 @@ THREADS = Base.metadata.tables["slack_threads"]
 OUTBOX = Base.metadata.tables["outbox"]
 SCHEDULE = ("next_at", "due_key", "due_text",
             *(f"{kind}_{n}" for n in range(1, LADDER_SLOTS + 1) for kind in ("step", "at")))
-OPEN_STATUSES = sorted(s.value for s in OPEN)
 RUNNING = sorted(s.value for s in OPEN if s is not Status.SUPPLEMENT_REQUESTED)  # the clock runs
 LADDER_LOCK = 0x766F_6364_6C64  # pg_advisory_xact_lock: one ladder pass at a time (any key unused elsewhere)
 

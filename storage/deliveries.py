@@ -20,9 +20,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from bot.notices.model import Event, Facts, NewDelivery
 from bot.notices.ports import DEAD, PENDING, Delivery, DeliveryRow, Recorded
 from bot.pii import mask_phone
+from storage.listing import OPEN_STATUSES
 from storage.models import Base
 from storage.repositories import Work
-from storage.statements import OPEN_STATUSES
 
 OUTBOX = Base.metadata.tables["outbox"]
 DELIVERIES = Base.metadata.tables["deliveries"]

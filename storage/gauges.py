@@ -9,8 +9,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from bot.notices.ports import DEAD, PENDING
+from storage.listing import OPEN_STATUSES
 from storage.models import Base
-from storage.statements import OPEN_STATUSES
 from storage.uow import Database
 
 TICKETS = Base.metadata.tables["tickets"]

@@ -1,4 +1,5 @@
-"""Schema migrations (Alembic) driven from code: ``vocdesk db upgrade`` and ``make run`` call ``upgrade``.
+"""Schema migrations (Alembic) driven from code: ``vocdesk db upgrade`` and ``make run`` call ``upgrade``
+(the revision needed, by file name: ``storage.revision``).
 
 The Alembic ``Config`` is built here (no alembic.ini): the scripts live in ``storage/migrations``
 inside the installed package.
@@ -7,31 +8,18 @@ inside the installed package.
 from __future__ import annotations
 
 import asyncio
-import re
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from storage.db import normalize_url, run_sync_once
+from storage.revision import MIGRATIONS, newest_script
 
 if TYPE_CHECKING:
     from alembic.config import Config
     from sqlalchemy.engine import Connection
     from sqlalchemy.ext.asyncio import AsyncEngine
-
-MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-_SCRIPT = re.compile(r"^(\d{4})_\w+\.py$")
-
-
-def newest_script() -> str:
-    """The newest revision, read from the scripts' file names (``NNNN_what.py``, revision ``NNNN``) without
-    loading Alembic: commands that only read the database check it against the database cheaply."""
-    found = [m.group(1) for p in (MIGRATIONS / "versions").iterdir() if (m := _SCRIPT.match(p.name))]
-    if not found:
-        raise RuntimeError(f"no migrations found in {MIGRATIONS}")
-    return max(found)
 
 
 async def is_current(engine: AsyncEngine) -> bool:

@@ -30,9 +30,8 @@ from sqlalchemy.engine import Row
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-from bot.casework.deadlines import Interval, Law, Period, Regime, Stop, Unit
-from bot.casework.tickets import Action, Extension, ExtensionReason, Status, Ticket, TicketEvent
-from bot.conversation.classification import VocType
+from bot.casework.deadlines import Interval
+from bot.casework.tickets import Ticket, TicketEvent
 from bot.conversation.customers import Customer, Handoff
 
 NAMING_CONVENTION = {
@@ -351,22 +350,11 @@ def _iso(at: datetime) -> str:
     return at.astimezone(UTC).isoformat()
 
 
-def _instant(text: str) -> datetime:
-    return datetime.fromisoformat(text).astimezone(UTC)
-
-
 def _pause_json(p: Interval) -> dict[str, Any]:
     data: dict[str, Any] = {"start": _iso(p.start), "end": p.end and _iso(p.end), "kind": p.kind.value}
     if p.cap is not None:
         data["cap"] = _iso(p.cap)
     return data
-
-
-def _pause(data: dict[str, Any]) -> Interval:
-    """A stored pause; one stored before pauses had kinds is a supplement."""
-    cap = data.get("cap")
-    return Interval(_instant(data["start"]), data["end"] and _instant(data["end"]),
-                    Stop(data.get("kind", Stop.SUPPLEMENT.value)), cap and _instant(cap))
 
 
 def ticket_values(t: Ticket) -> dict[str, Any]:
@@ -386,37 +374,12 @@ def ticket_values(t: Ticket) -> dict[str, Any]:
     }
 
 
-def ticket_from_row(row: Row[Any], events: list[TicketEvent]) -> Ticket:
-    return Ticket(
-        customer_id=row.customer_id, channel=row.channel, voc_type=VocType(row.voc_type),
-        intent=row.intent, department=row.department, text=row.text, received_at=row.received_at,
-        policy=Period(row.policy_amount, Unit(row.policy_unit), Regime(row.policy_regime), Law(row.policy_law)),
-        due_at=row.due_at, due_date_only=row.due_date_only, number=row.number,
-        status=Status(row.status), assignee=row.assignee, contact_phone=row.contact_phone,
-        confidence=row.confidence, answer=row.answer,
-        pauses=[_pause(p) for p in row.pauses],
-        extensions=[Extension(
-            Period(e["amount"], Unit(e["unit"]), Regime(e["regime"])), ExtensionReason(e["reason"]),
-            e["detail"], e["consent"], _instant(e["at"]),
-        ) for e in row.extensions],
-        events=events, id=row.id, version=row.version, legal_due_at=row.legal_due_at, arrived_at=row.arrived_at,
-    )
-
-
 def event_values(ticket_id: int | None, e: TicketEvent) -> dict[str, Any]:
     return {
         "ticket_id": ticket_id, "at": e.at, "actor": e.actor, "action": e.action.value,
         "from_status": e.from_status.value if e.from_status else None, "to_status": e.to_status.value,
         "reason": e.reason, "data": e.data,
     }
-
-
-def event_from_row(row: Row[Any]) -> TicketEvent:
-    return TicketEvent(
-        at=row.at, actor=row.actor, action=Action(row.action),
-        from_status=Status(row.from_status) if row.from_status else None,
-        to_status=Status(row.to_status), reason=row.reason, data=dict(row.data),
-    )
 
 
 def customer_from_row(row: Row[Any]) -> Customer:

@@ -18,11 +18,9 @@ from sqlalchemy import (
     ColumnElement,
     Delete,
     Insert,
-    Select,
     Table,
     TextualSelect,
     Update,
-    and_,
     bindparam,
     delete,
     func,
@@ -34,7 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
-from bot.casework.tickets import OPEN
+from storage.listing import OPEN_STATUSES, ListingShape, listing_sql
 from storage.models import Base
 
 CUSTOMERS = Base.metadata.tables["customers"]
@@ -47,7 +45,6 @@ INBOUND = Base.metadata.tables["inbound_messages"]
 HANDOFFS = Base.metadata.tables["handoffs"]
 DEPARTMENTS = Base.metadata.tables["departments"]
 
-OPEN_STATUSES = sorted(s.value for s in OPEN)
 CUSTOMER_FIELDS = ("display_name", "locale", "consent_at", "consent_version", "phone")
 STATE = ("step", "data", "updated_at")
 STATE_PREFIX = "conversation_"
@@ -121,7 +118,7 @@ class Statements:
         self.event_insert: Insert = EVENTS.insert()
         self.events_of = select(EVENTS).where(EVENTS.c.ticket_id.in_(bindparam("ids", expanding=True))).order_by(
             EVENTS.c.id)
-        self._listings: dict[tuple[bool, ...], Select[Any]] = {}
+        self._listings: dict[ListingShape, TextualSelect] = {}
         self.ticket_open = _ticket_open() if self.postgresql else None
 
         # outbox
@@ -165,36 +162,23 @@ class Statements:
             DEPARTMENTS.c.key.not_in(bindparam("keys", expanding=True))).values(active=False)
 
     def listing(self, *, status: bool, customer: bool, open_only: bool, department: bool, channel: bool,
-                overdue: bool, after: bool) -> Select[Any]:
+                overdue: bool, after: bool) -> TextualSelect:
         """Tickets newest first, one page (``:limit``) after the keyset ``(:after_at, :after_id)``; each
-        filter named True takes its bind parameter of the same name (``overdue``: ``:overdue_at``)."""
-        shape = (status, customer, open_only, department, channel, overdue, after)
+        filter named True takes its bind parameter of the same name (``overdue``: ``:overdue_at``). The SQL
+        is ``storage.listing``'s, which the CLI's light read path runs too."""
+        shape = ListingShape(status, customer, open_only, department, channel, overdue, after)
         query = self._listings.get(shape)
         if query is None:
-            query = self._listings[shape] = self._build_listing(*shape)
+            query = self._listings[shape] = _build_listing(shape)
         return query
 
-    @staticmethod
-    def _build_listing(status: bool, customer: bool, open_only: bool, department: bool, channel: bool,
-                       overdue: bool, after: bool) -> Select[Any]:
-        t = TICKETS.c
-        where: list[ColumnElement[bool]] = []
-        if status:
-            where.append(t.status == bindparam("status"))
-        if customer:
-            where.append(t.customer_id == bindparam("customer_id"))
-        if open_only or overdue:
-            where.append(t.status.in_(OPEN_STATUSES))
-        if department:
-            where.append(t.department == bindparam("department"))
-        if channel:
-            where.append(t.channel == bindparam("channel"))
-        if overdue:
-            where.append(t.due_at < bindparam("overdue_at"))
-        if after:  # the first conjunct alone is an index range on received_at
-            at: BindParameter[datetime] = bindparam("after_at")
-            where.append(and_(t.received_at <= at, or_(t.received_at < at, t.id < bindparam("after_id"))))
-        return select(TICKETS).where(*where).order_by(t.received_at.desc(), t.id.desc()).limit(bindparam("limit"))
+
+def _build_listing(shape: ListingShape) -> TextualSelect:
+    instant = TICKETS.c.received_at.type  # instants bind as they are stored (UTC; naive on SQLite)
+    binds = [bindparam(name, type_=instant) for name, used in (("overdue_at", shape.overdue),
+                                                                 ("after_at", shape.after)) if used]
+    sql = listing_sql(shape, ", ".join(c.name for c in TICKETS.c))
+    return text(sql).bindparams(*binds).columns(*TICKETS.c)
 
 
 def _ticket_open() -> TextualSelect:

@@ -13,15 +13,13 @@ from sqlalchemy import Row
 from bot.casework.tickets import Status, Ticket, TicketEvent
 from bot.errors import ConcurrentUpdate, TicketNotFound
 from storage.alerts import touch
-from storage.models import event_from_row, event_values, ticket_from_row, ticket_values
+from storage.listing import DEFAULT_CHUNK, EVENT_IDS_PER_QUERY
+from storage.models import event_values, ticket_values
 from storage.repositories import Work
+from storage.rows import event_from_row, ticket_from_row
 
 NUMBER_TZ = ZoneInfo("Asia/Seoul")
 """Ticket numbers are counted per year in Korean time: a VOC received 2026-12-31 23:30 KST is a 2026 one."""
-EVENT_IDS_PER_QUERY = 1000
-"""Events are read for at most this many tickets per statement (drivers cap bind parameters: asyncpg at
-32,767)."""
-DEFAULT_CHUNK = 1000
 
 
 def ticket_number(year: int, n: int) -> str:
@@ -130,8 +128,8 @@ class SqlTicketRepository:
         for start in range(0, len(ids), EVENT_IDS_PER_QUERY):
             found = await self._work.execute(self._sql.events_of, {"ids": ids[start:start + EVENT_IDS_PER_QUERY]})
             for event in found:
-                events[event.ticket_id].append(event_from_row(event))
-        return [ticket_from_row(row, events[row.id]) for row in rows]
+                events[event.ticket_id].append(event_from_row(event._mapping))
+        return [ticket_from_row(row._mapping, events[row.id]) for row in rows]
 
     async def _append_events(self, ticket: Ticket) -> None:
         if ticket.new_events:

@@ -7,10 +7,9 @@ when a command first needs them.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
-from collections.abc import AsyncIterator, Coroutine, Mapping, Sequence
+from collections.abc import Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, TypeVar
@@ -75,6 +74,8 @@ def group(help: str) -> typer.Typer:
 
 
 def run(coro: Coroutine[Any, Any, T]) -> T:
+    import asyncio  # not at the top: the commands that only read SQLite never need it
+
     return asyncio.run(coro)
 
 
@@ -84,12 +85,12 @@ def console() -> Console:
     return Console(soft_wrap=True, highlight=False)
 
 
-async def write_json_array(items: AsyncIterator[Any], out: TextIO) -> int:
+def write_json_array(items: Iterable[Any], out: TextIO) -> int:
     """Write ``items`` to ``out`` as one JSON array, each item as soon as it comes, so that a listing of any
     size runs in bounded memory. Returns how many items were written."""
     count = 0
     out.write("[")
-    async for item in items:
+    for item in items:
         out.write(",\n" if count else "\n")
         out.write(json.dumps(item, ensure_ascii=False))
         count += 1

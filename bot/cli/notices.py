@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import signal
@@ -30,6 +29,8 @@ def dispatch_command(
     config = app_config(ctx)
 
     async def go() -> None:
+        import asyncio
+
         desk = await open_desk(config)
         notices = await open_notices(config, desk.database, desk.calendar, desk.clock, stream=sys.stdout)
         try:

@@ -1,13 +1,15 @@
 """``vocdesk tickets ...`` and ``vocdesk handoffs ...``: what staff read and do.
 
-These commands open the database without the classifier or the dialogue (``bot.app.open_desk``).
+These commands open the database without the classifier or the dialogue (``bot.app.open_desk``); those that
+only read tickets (``list``, ``show``) take the light read path instead (``storage.readonly``: no SQLAlchemy,
+no migration, no write), so they answer in a fraction of the time.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -22,7 +24,9 @@ from bot.errors import InputRejected, TicketNotFound
 
 if TYPE_CHECKING:
     from bot.casework.tickets import Ticket
+    from bot.config import AppConfig
     from bot.ports import UnitOfWorkFactory
+    from storage.readonly import TicketReader
 
 tickets_app = group("VOC tickets.")
 handoffs_app = group("Customers who asked to talk to a person.")
@@ -43,43 +47,41 @@ def tickets_list(
                                   help="One JSON array, written while it is read (any number of tickets)."),
 ) -> None:
     """List tickets, newest first."""
-    from bot.app import open_desk
     from bot.casework.views import TICKET_COLUMNS, is_overdue, ticket_json, ticket_row
+    from bot.clock import SystemClock
+    from storage.readonly import Listing
 
     config = app_config(ctx)
     known = sorted(config.settings.departments)
     if department is not None and department not in known:
         raise InputRejected(f"unknown department {department!r}; one of {', '.join(known)}")
-
-    async def go() -> list[tuple[str, ...]]:
-        desk = await open_desk(config)
-        try:
-            now, tz = desk.clock.now(), desk.calendar.tz
-            most = None if everything or limit == 0 else limit
-            async with desk.uow() as uow:
-                # The store selects by the practical due (18:00); lateness is judged by the legal end and the
-                # clock, so the overdue ones are picked here and the limit counts only those.
-                found = _taking(uow.tickets.stream(
-                    status=status, department=department, channel=channel, overdue_at=now if overdue else None,
-                    limit=None if overdue else most,
-                ), lambda t: not overdue or is_overdue(t, now), most)
-                if json_out:
-                    await write_json_array((ticket_json(t, tz, now) async for t in found), sys.stdout)
-                    return []
-                return [ticket_row(t, tz, now) async for t in found]
-        finally:
-            await desk.aclose()
-
-    rows = run(go())
-    if not json_out:
-        print_table(TICKET_COLUMNS, rows, empty="no tickets")
+    now, tz = SystemClock().now(), ZoneInfo(config.settings.institution.timezone)
+    most = None if everything or limit == 0 else limit
+    with _reader(config) as reader:
+        # The store selects by the practical due (18:00); lateness is judged by the legal end and the clock,
+        # so the overdue ones are picked here and the limit counts only those.
+        found = _taking(reader.tickets(
+            Listing(status=status, department=department, channel=channel, overdue_at=now if overdue else None),
+            limit=None if overdue else most,
+        ), lambda t: not overdue or is_overdue(t, now), most)
+        if json_out:
+            write_json_array((ticket_json(t, tz, now) for t in found), sys.stdout)
+            return
+        rows = [ticket_row(t, tz, now) for t in found]
+    print_table(TICKET_COLUMNS, rows, empty="no tickets")
 
 
-async def _taking(found: AsyncIterator[Ticket], wanted: Callable[[Ticket], bool],
-                  most: int | None) -> AsyncIterator[Ticket]:
+def _reader(config: AppConfig) -> TicketReader:
+    """The light read path (no SQLAlchemy, no migration, no writes) of the commands that only read."""
+    from storage.readonly import open_reader
+
+    return open_reader(config.database_url, timeout=config.settings.database.acquire_timeout)
+
+
+def _taking(found: Iterator[Ticket], wanted: Callable[[Ticket], bool], most: int | None) -> Iterator[Ticket]:
     """The tickets of ``found`` that are ``wanted``, at most ``most`` of them (None: all)."""
     taken = 0
-    async for ticket in found:
+    for ticket in found:
         if most is not None and taken >= most:
             return
         if wanted(ticket):
@@ -97,8 +99,9 @@ def tickets_show(
     actor: str = typer.Option("", "--actor", metavar="STAFF", help="Who is looking (needed with --reveal-phone)."),
 ) -> None:
     """One ticket with its whole event log, in the institution's time zone."""
-    from bot.app import build_calendar, open_desk
+    from bot.app import build_calendar
     from bot.casework.views import event_text, local_minutes, ticket_json
+    from bot.clock import SystemClock
 
     if reveal_phone and not actor.strip():
         raise InputRejected("--reveal-phone needs --actor STAFF: who saw the number is recorded on the ticket")
@@ -107,20 +110,23 @@ def tickets_show(
     config = app_config(ctx)
     wanted = number.strip().upper()
 
-    async def go() -> tuple[Ticket, datetime]:
+    async def reveal() -> tuple[Ticket, datetime]:
+        from bot.app import open_desk
+
         desk = await open_desk(config)
         try:
-            if reveal_phone:
-                return await desk.staff.reveal_contact(wanted, actor), desk.clock.now()
-            async with desk.uow() as uow:
-                ticket = await uow.tickets.get(wanted)
+            return await desk.staff.reveal_contact(wanted, actor), desk.clock.now()
         finally:
             await desk.aclose()
-        if ticket is None:
-            raise TicketNotFound(wanted)
-        return ticket, desk.clock.now()
 
-    ticket, now = run(go())
+    if reveal_phone:  # a write: the ticket's log records who saw the number
+        ticket, now = run(reveal())
+    else:
+        with _reader(config) as reader:
+            found = reader.ticket(wanted)
+        if found is None:
+            raise TicketNotFound(wanted)
+        ticket, now = found, SystemClock().now()
     calendar = build_calendar(config.settings)
     tz = calendar.tz
     data = ticket_json(ticket, tz, now, reveal_phone=reveal_phone, calendar=calendar)

@@ -77,7 +77,13 @@ def test_tickets_list_filters(vocdesk: Run, three: list[str]) -> None:
     assert unknown.returncode == 2 and unknown.stderr.startswith("error: unknown department 'nowhere'")
 
 
-def test_tickets_list_json_on_an_empty_database(vocdesk: Run) -> None:
+def test_tickets_list_json_on_an_empty_database(vocdesk: Run, config_file: Path) -> None:
+    missing = vocdesk("tickets", "list", "--json")  # reading never creates nor migrates the database
+    where = config_file.parent.resolve() / "vocdesk.db"
+    assert (missing.returncode, missing.stdout) == (2, "")
+    assert missing.stderr == f"error: the database at {where} has no vocdesk schema yet: run `vocdesk db upgrade`\n"
+    assert not where.exists()
+    assert vocdesk("db", "upgrade").returncode == 0
     done = vocdesk("tickets", "list", "--json")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == []
@@ -143,6 +149,7 @@ def test_help_shows_flags_and_what_each_action_needs(vocdesk: Run) -> None:
 
 
 def test_config_may_come_after_the_command_and_there_is_a_version(vocdesk: Run, config_file: Path) -> None:
+    assert vocdesk("db", "upgrade", "--config", str(config_file), bare=True).returncode == 0
     after = vocdesk("tickets", "list", "--json", "--config", str(config_file), bare=True)
     assert after.returncode == 0, after.stderr
     assert json.loads(after.stdout) == []

@@ -1,4 +1,5 @@
-"""Listing more tickets than a statement may carry bind parameters (asyncpg: 32,767), on both databases.
+"""Listing more tickets than a statement may carry bind parameters (asyncpg: 32,767), on both databases, through
+the repository and through the CLI's light read path.
 
 The tickets are written straight into the tables (COPY on PostgreSQL, executemany on SQLite): the
 dialogue would take minutes to file 33,000 of them.
@@ -6,6 +7,7 @@ dialogue would take minutes to file 33,000 of them.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -13,6 +15,7 @@ from typing import Any
 from sqlalchemy import event, insert
 
 from storage.models import CustomerRow, TicketEventRow, TicketRow
+from storage.readonly import Listing, open_reader
 from storage.uow import Database
 
 MANY = 33_000  # above asyncpg's 32,767 bind parameters
@@ -82,3 +85,24 @@ async def test_listing_more_tickets_than_bind_parameters_allow(database: Databas
         numbers = [int(t.number[-6:]) async for t in uow.tickets.stream(open_only=True, limit=6_000, chunk=5_000)]
         expected = [i for i in range(MANY, 0, -1) if i % 3][:6_000]
         assert numbers == expected
+
+
+def read_everything(url: str) -> tuple[int, list[str], int]:
+    """(how many tickets, the first two numbers, how many with their one event) read by ``storage.readonly``,
+    without keeping them all."""
+    count, first, whole = 0, [], 0
+    with open_reader(url) as reader:
+        for ticket in reader.tickets(limit=None):
+            count += 1
+            first += [ticket.number] if count <= 2 else []
+            whole += len(ticket.events) == 1 and int(ticket.events[0].reason) == int(ticket.number[-6:])
+        opened = [int(t.number[-6:]) for t in reader.tickets(Listing(open_only=True), limit=6_000, chunk=5_000)]
+    assert opened == [i for i in range(MANY, 0, -1) if i % 3][:6_000]
+    return count, first, whole
+
+
+async def test_the_light_read_path_lists_more_tickets_than_bind_parameters_allow(database_url: str,
+                                                                                 database: Database) -> None:
+    await fill(database, MANY)
+    count, first, whole = await asyncio.to_thread(read_everything, database_url)
+    assert (count, first, whole) == (MANY, ["VOC-2026-033000", "VOC-2026-032999"], MANY)

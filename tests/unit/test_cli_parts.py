@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -36,28 +36,24 @@ def test_config_is_moved_to_the_front(args: list[str], expected: list[str]) -> N
     assert hoist_config(args) == expected
 
 
-async def test_json_array_is_written_while_it_is_read() -> None:
+def test_json_array_is_written_while_it_is_read() -> None:
     out = io.StringIO()
     seen: list[int] = []
 
-    async def items() -> AsyncIterator[dict[str, int]]:
+    def items() -> Iterator[dict[str, int]]:
         for i in range(3):
             seen.append(out.getvalue().count("{"))  # how many items were already written
             yield {"n": i}
 
-    assert await write_json_array(items(), out) == 3
+    assert write_json_array(items(), out) == 3
     assert seen == [0, 1, 2]
     assert json.loads(out.getvalue()) == [{"n": 0}, {"n": 1}, {"n": 2}]
     assert len(out.getvalue().splitlines()) == 5  # one item a line: "[", three items, "]"
 
 
-async def test_an_empty_json_array() -> None:
-    async def nothing() -> AsyncIterator[int]:
-        return
-        yield
-
+def test_an_empty_json_array() -> None:
     out = io.StringIO()
-    assert await write_json_array(nothing(), out) == 0
+    assert write_json_array(iter([]), out) == 0
     assert json.loads(out.getvalue()) == []
 
 

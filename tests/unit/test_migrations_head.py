@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from storage.migrate import head, newest_script
+from storage.migrate import head
+from storage.revision import newest_script
 
 
 def test_the_cheap_head_is_alembics_head() -> None:
