@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.util import await_only
 
 from bot.errors import VocdeskError
+from storage import sqlite_trips
 
 T = TypeVar("T")
 
@@ -156,6 +157,7 @@ def _sqlite_engine(url: URL, acquire_timeout: float) -> AsyncEngine:
         create_private_file(Path(database))
         engine = create_async_engine(url, json_serializer=_json_dumps, pool_timeout=acquire_timeout,
                                      pool_reset_on_return=None)
+    sqlite_trips.install(engine)
     first = [True]
 
     @event.listens_for(engine.sync_engine, "connect")
