@@ -179,7 +179,7 @@ def _sqlite_engine(url: URL, acquire_timeout: float) -> AsyncEngine:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        # straight to aiosqlite: one trip to its thread, where a cursor would take three
-        await_only(connection.connection.driver_connection.execute("BEGIN IMMEDIATE"))
+        # in place when the lock is free; waiting for another process's lock happens off the event loop
+        await_only(connection.connection.driver_connection.begin("BEGIN IMMEDIATE"))
 
     return engine

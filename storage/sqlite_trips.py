@@ -1,15 +1,24 @@
-"""An aiosqlite connection that runs each statement in one trip to its thread.
+"""An aiosqlite connection that runs a transaction's statements on the event loop's thread.
 
 aiosqlite runs every call on the connection's own thread, and each call is a round trip: a queue put that
-wakes the thread, then a ``call_soon_threadsafe`` that wakes the event loop, and the GIL handed over twice.
-SQLAlchemy's cursor makes four of them per statement (open a cursor, execute, fetch, close). Under load
-the event loop thread is busy, so each trip also waits for the GIL (up to the interpreter's switch
-interval), while the turn holds SQLite's single write slot: the trips, not SQLite, set the pace.
+wakes the thread, a ``call_soon_threadsafe`` that wakes the event loop, the GIL handed over twice. SQLAlchemy's
+cursor makes four per statement (open a cursor, execute, fetch, close). Under load the loop's thread is busy,
+so every trip also waits for the GIL (up to the interpreter's switch interval) while the turn holds SQLite's
+single write slot: the trips, not SQLite, set the pace, and they cost more CPU than the statements.
 
-``OneTripConnection.cursor`` returns a cursor that executes, fetches every row and closes in a single trip
-and keeps the results (rows, ``description``, ``rowcount``, ``lastrowid``); opening, fetching from and
-closing it cost nothing. Statements, transactions and errors are SQLite's own, unchanged: only the number
-of trips changes. ``install`` makes an engine's connections this kind.
+A SQLite statement of a unit of work takes microseconds and never waits for a lock, because every transaction
+starts with ``BEGIN IMMEDIATE`` (``storage.db``) and so holds the database's write lock; in WAL mode readers
+never block it and a commit does not fsync (``synchronous=NORMAL``). So ``OneTripConnection`` runs statements,
+commits and rollbacks right on the calling thread, keeping each cursor's results (rows, ``description``,
+``rowcount``, ``lastrowid``). Only what may wait goes to aiosqlite's thread: ``begin`` tries ``BEGIN
+IMMEDIATE`` without waiting, and when another process holds the lock (a CLI command) waits for it there, up
+to the busy timeout, without blocking the loop; opening and closing the connection (closing the last one
+checkpoints the WAL) stay there too. What remains on the loop's thread is SQLite's automatic checkpoint at the
+commit that fills ``wal_autocheckpoint`` pages (about 4 MB of WAL): a passive checkpoint, which never waits
+for readers, and its fsync.
+
+Statements, transactions and errors are SQLite's own, unchanged; ``install`` makes an engine's connections
+this kind.
 """
 
 from __future__ import annotations
@@ -86,11 +95,38 @@ class OneTripCursor:
         self._rows = []
 
 
+_LOCAL = frozenset({"commit", "rollback"})  # sqlite3.Connection methods run in place (besides statements)
+
+
 class OneTripConnection(aiosqlite.Connection):
-    """``aiosqlite.Connection`` whose ``cursor()`` is a ``OneTripCursor`` (made without a trip)."""
+    """``aiosqlite.Connection`` whose statements, commits and rollbacks run in place (see the module)."""
+
+    _busy_ms: int | None = None
 
     def cursor(self) -> OneTripCursor:  # type: ignore[override]
         return OneTripCursor(self)
+
+    async def _execute(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        if self._connection is not None and (fn is _run or getattr(fn, "__name__", None) in _LOCAL):
+            return fn(*args, **kwargs)
+        return await super()._execute(fn, *args, **kwargs)  # type: ignore[no-untyped-call]
+
+    async def begin(self, sql: str = "BEGIN IMMEDIATE") -> None:
+        """Run ``sql`` (a ``BEGIN``) in place when the lock is free, else wait for it on aiosqlite's thread
+        (up to the connection's ``busy_timeout``; then ``sqlite3.OperationalError`` "database is locked")."""
+        connection = self._conn
+        if self._busy_ms is None:
+            self._busy_ms = int(connection.execute("PRAGMA busy_timeout").fetchone()[0])
+        connection.execute("PRAGMA busy_timeout=0")
+        try:
+            connection.execute(sql)
+            return
+        except sqlite3.OperationalError as error:
+            if error.sqlite_errorcode != sqlite3.SQLITE_BUSY:
+                raise
+        finally:
+            connection.execute(f"PRAGMA busy_timeout={self._busy_ms}")
+        await super()._execute(connection.execute, sql)  # type: ignore[no-untyped-call]
 
 
 def connect(database: str, **kwargs: Any) -> OneTripConnection:
