@@ -51,7 +51,8 @@ def _run(connection: OneTripConnection, sql: str, parameters: Any, many: bool) -
 
 class OneTripCursor:
     """The cursor SQLAlchemy's aiosqlite adapter drives (``__aenter__``, ``execute``, ``fetchall``, ``close``
-    and the DB-API attributes), one trip per ``execute``."""
+    and the DB-API attributes): ``execute`` runs the statement, reads its rows and closes the sqlite3 cursor
+    at once; the rest is bookkeeping."""
 
     arraysize = 1
 
@@ -112,21 +113,31 @@ class OneTripConnection(aiosqlite.Connection):
         return await super()._execute(fn, *args, **kwargs)  # type: ignore[no-untyped-call]
 
     async def begin(self, sql: str = "BEGIN IMMEDIATE") -> None:
-        """Run ``sql`` (a ``BEGIN``) in place when the lock is free, else wait for it on aiosqlite's thread
-        (up to the connection's ``busy_timeout``; then ``sqlite3.OperationalError`` "database is locked")."""
+        """Run ``sql`` (a ``BEGIN``) in place when the lock is free, else wait for it on aiosqlite's thread up
+        to the connection's ``busy_timeout`` (then ``sqlite3.OperationalError``, "database is locked").
+
+        The first call moves the busy timeout here: the connection's own becomes 0, so nothing in place ever
+        sleeps in SQLite's busy handler (what runs in place holds the write lock and needs no wait)."""
         connection = self._conn
         if self._busy_ms is None:
             self._busy_ms = int(connection.execute("PRAGMA busy_timeout").fetchone()[0])
-        connection.execute("PRAGMA busy_timeout=0")
+            connection.execute("PRAGMA busy_timeout=0")
         try:
             connection.execute(sql)
             return
         except sqlite3.OperationalError as error:
             if error.sqlite_errorcode != sqlite3.SQLITE_BUSY:
                 raise
-        finally:
-            connection.execute(f"PRAGMA busy_timeout={self._busy_ms}")
-        await super()._execute(connection.execute, sql)  # type: ignore[no-untyped-call]
+        await super()._execute(_begin_waiting, connection, sql, self._busy_ms)  # type: ignore[no-untyped-call]
+
+
+def _begin_waiting(connection: sqlite3.Connection, sql: str, busy_ms: int) -> None:
+    """On aiosqlite's thread: ``sql`` with the busy timeout on (waiting for another process's lock)."""
+    connection.execute(f"PRAGMA busy_timeout={busy_ms}")
+    try:
+        connection.execute(sql)
+    finally:
+        connection.execute("PRAGMA busy_timeout=0")
 
 
 def connect(database: str, **kwargs: Any) -> OneTripConnection:
