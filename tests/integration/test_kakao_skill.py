@@ -11,7 +11,6 @@ from typing import Any
 
 import httpx
 
-from bot.conversation.messages import Inbound, Reply
 from bot.conversation.texts import builtin
 from handlers.background import Background
 from handlers.kakao_skill import SECRET_HEADER, KakaoSkill
@@ -65,13 +64,6 @@ async def test_a_slow_turn_answers_through_the_callback(database: Database) -> N
     with fake_callback() as callback:
         async with httpx.AsyncClient() as client:
             handler = skill(database, client, background, callback_after=0.0)
-            turn = handler.handle
-
-            async def slow_turn(msg: Inbound) -> list[Reply]:  # a SQLite turn may finish before the loop turns
-                await asyncio.sleep(0.05)
-                return await turn(msg)
-
-            handler.handle = slow_turn
             ack = await say(handler, "안녕하세요", callback_url=callback.url("t1"))
             assert ack["useCallback"] is True
             assert await background.drain(30) == 0
