@@ -102,7 +102,7 @@ _LOCAL = frozenset({"commit", "rollback"})  # sqlite3.Connection methods run in 
 class OneTripConnection(aiosqlite.Connection):
     """``aiosqlite.Connection`` whose statements, commits and rollbacks run in place (see the module)."""
 
-    _busy_ms: int | None = None
+    busy_ms: int | None = None  # the busy timeout a BEGIN waits with (set by the first one)
 
     def cursor(self) -> OneTripCursor:  # type: ignore[override]
         return OneTripCursor(self)
@@ -119,8 +119,8 @@ class OneTripConnection(aiosqlite.Connection):
         The first call moves the busy timeout here: the connection's own becomes 0, so nothing in place ever
         sleeps in SQLite's busy handler (what runs in place holds the write lock and needs no wait)."""
         connection = self._conn
-        if self._busy_ms is None:
-            self._busy_ms = int(connection.execute("PRAGMA busy_timeout").fetchone()[0])
+        if self.busy_ms is None:
+            self.busy_ms = int(connection.execute("PRAGMA busy_timeout").fetchone()[0])
             connection.execute("PRAGMA busy_timeout=0")
         try:
             connection.execute(sql)
@@ -128,7 +128,7 @@ class OneTripConnection(aiosqlite.Connection):
         except sqlite3.OperationalError as error:
             if error.sqlite_errorcode != sqlite3.SQLITE_BUSY:
                 raise
-        await super()._execute(_begin_waiting, connection, sql, self._busy_ms)  # type: ignore[no-untyped-call]
+        await super()._execute(_begin_waiting, connection, sql, self.busy_ms)  # type: ignore[no-untyped-call]
 
 
 def _begin_waiting(connection: sqlite3.Connection, sql: str, busy_ms: int) -> None:

@@ -48,7 +48,7 @@ HANDOFFS = Base.metadata.tables["handoffs"]
 DEPARTMENTS = Base.metadata.tables["departments"]
 
 OPEN_STATUSES = sorted(s.value for s in OPEN)
-OPEN_LITERALS = [literal_column(f"'{s}'") for s in OPEN_STATUSES]
+OPEN_LITERALS: list[ColumnElement[str]] = [literal_column(f"'{s}'") for s in OPEN_STATUSES]
 """The open statuses written into the SQL: a list of values would be an expanding parameter, re-rendered into
 the statement at every execution (the customer upsert runs at every turn)."""
 CUSTOMER_FIELDS = ("display_name", "locale", "consent_at", "consent_version", "phone")
