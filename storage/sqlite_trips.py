@@ -23,8 +23,9 @@ this kind.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 from typing import Any
 
@@ -100,17 +101,30 @@ _LOCAL = frozenset({"commit", "rollback"})  # sqlite3.Connection methods run in 
 
 
 class OneTripConnection(aiosqlite.Connection):
-    """``aiosqlite.Connection`` whose statements, commits and rollbacks run in place (see the module)."""
+    """``aiosqlite.Connection`` whose statements, commits and rollbacks run in place (see the module).
+
+    Never while something of this connection is still queued or running on aiosqlite's thread (a ``BEGIN``
+    waiting for the lock whose caller was cancelled, say): then everything queues behind it there, so the two
+    threads never use the sqlite3 connection at once and the loop never blocks on it. ``_sent`` counts the
+    calls handed to the thread (written by the loop only), ``_done`` those it finished (by the thread only)."""
 
     busy_ms: int | None = None  # the busy timeout a BEGIN waits with (set by the first one)
+    _sent = _done = 0
 
     def cursor(self) -> OneTripCursor:  # type: ignore[override]
         return OneTripCursor(self)
 
+    def _in_place(self) -> bool:
+        return self._connection is not None and self._sent == self._done
+
     async def _execute(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        if self._connection is not None and (fn is _run or getattr(fn, "__name__", None) in _LOCAL):
+        if self._in_place() and (fn is _run or getattr(fn, "__name__", None) in _LOCAL):
             return fn(*args, **kwargs)
-        return await super()._execute(fn, *args, **kwargs)  # type: ignore[no-untyped-call]
+        return await self._on_thread(fn, *args, **kwargs)
+
+    async def _on_thread(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        self._sent += 1
+        return await super()._execute(_counted, self, partial(fn, *args, **kwargs))  # type: ignore[no-untyped-call]
 
     async def begin(self, sql: str = "BEGIN IMMEDIATE") -> None:
         """Run ``sql`` (a ``BEGIN``) in place when the lock is free, else wait for it on aiosqlite's thread up
@@ -119,16 +133,32 @@ class OneTripConnection(aiosqlite.Connection):
         The first call moves the busy timeout here: the connection's own becomes 0, so nothing in place ever
         sleeps in SQLite's busy handler (what runs in place holds the write lock and needs no wait)."""
         connection = self._conn
-        if self.busy_ms is None:
-            self.busy_ms = int(connection.execute("PRAGMA busy_timeout").fetchone()[0])
-            connection.execute("PRAGMA busy_timeout=0")
+        if self._in_place():
+            if self.busy_ms is None:
+                self.busy_ms = int(connection.execute("PRAGMA busy_timeout").fetchone()[0])
+                connection.execute("PRAGMA busy_timeout=0")
+            try:
+                connection.execute(sql)
+                return
+            except sqlite3.OperationalError as error:
+                if error.sqlite_errorcode != sqlite3.SQLITE_BUSY:
+                    raise
         try:
-            connection.execute(sql)
-            return
-        except sqlite3.OperationalError as error:
-            if error.sqlite_errorcode != sqlite3.SQLITE_BUSY:
-                raise
-        await super()._execute(_begin_waiting, connection, sql, self.busy_ms)  # type: ignore[no-untyped-call]
+            await self._on_thread(_begin_waiting, connection, sql, self.busy_ms or 0)
+        except asyncio.CancelledError:
+            # The BEGIN may still get the lock after its caller left: undo it there, right after it, or the
+            # connection would go back to the pool holding the write lock.
+            self._sent += 1
+            self._tx.put_nowait((None, partial(_counted, self, connection.rollback)))
+            raise
+
+
+def _counted(owner: OneTripConnection, fn: Callable[[], Any]) -> Any:
+    """On aiosqlite's thread: ``fn()``, counted done (see ``OneTripConnection``)."""
+    try:
+        return fn()
+    finally:
+        owner._done += 1
 
 
 def _begin_waiting(connection: sqlite3.Connection, sql: str, busy_ms: int) -> None:

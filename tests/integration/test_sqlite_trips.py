@@ -4,6 +4,7 @@ driver's own, and waiting for another process's write lock still happens off the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from pathlib import Path
 
 from sqlalchemy import text
@@ -72,6 +73,35 @@ async def test_a_lock_held_past_the_bound_is_database_busy_not_a_stall(tmp_path:
                         raise AssertionError("entered while another connection held the lock")
                 except DatabaseBusy:
                     pass
+    finally:
+        await holder.close()
+        await waiter.close()
+
+
+async def test_a_wait_for_the_lock_given_up_never_blocks_the_loop(tmp_path: Path) -> None:
+    """A unit of work cancelled while its BEGIN waits on aiosqlite's thread (a health check's timeout): what
+    its connection does next queues behind that BEGIN on the thread, never on the loop."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'vocdesk.db'}"
+    await upgrade(url)
+    holder, waiter = Database.from_url(url), Database.from_url(url, acquire_timeout=30)
+    loop = asyncio.get_running_loop()
+    try:
+        async with holder.uow() as uow:
+            await uow.inbound.first_time("web", "before")
+            entering = asyncio.create_task(waiter.uow().__aenter__())
+            for _ in range(20):
+                await asyncio.sleep(0.001)
+            entering.cancel()
+            started = loop.time()
+            for _ in range(20):  # the loop still turns: the cancelled entry's clean-up did not block it
+                await asyncio.sleep(0.001)
+            assert loop.time() - started < 10  # far below the 30 s the BEGIN may wait
+            await uow.commit()
+        with contextlib.suppress(asyncio.CancelledError):
+            await entering
+        async with waiter.uow() as uow:  # the connection (or a new one) works afterwards
+            assert await uow.inbound.first_time("web", "after")
+            await uow.commit()
     finally:
         await holder.close()
         await waiter.close()
