@@ -8,7 +8,7 @@ single write slot: the trips, not SQLite, set the pace, and they cost more CPU t
 
 A SQLite statement of a unit of work takes microseconds and never waits for a lock, because every transaction
 starts with ``BEGIN IMMEDIATE`` (``storage.db``) and so holds the database's write lock; in WAL mode readers
-never block it and a commit does not fsync (``synchronous=NORMAL``). So ``OneTripConnection`` runs statements,
+never block it and a commit does not fsync (``synchronous=NORMAL``). So ``InPlaceConnection`` runs statements,
 commits and rollbacks right on the calling thread, keeping each cursor's results (rows, ``description``,
 ``rowcount``, ``lastrowid``). Only what may wait goes to aiosqlite's thread: ``begin`` tries ``BEGIN
 IMMEDIATE`` without waiting, and when another process holds the lock (a CLI command) waits for it there, up
@@ -36,8 +36,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 Outcome = tuple[Any, int, int | None, list[Any]]
 
 
-def _run(connection: OneTripConnection, sql: str, parameters: Any, many: bool) -> Outcome:
-    """On the connection's thread: the whole statement, its rows read and its cursor closed."""
+def _run(connection: InPlaceConnection, sql: str, parameters: Any, many: bool) -> Outcome:
+    """The whole statement, its rows read and its sqlite3 cursor closed (in place, or on aiosqlite's thread
+    behind work queued there)."""
     cursor = connection._conn.cursor()
     try:
         if many:
@@ -50,35 +51,35 @@ def _run(connection: OneTripConnection, sql: str, parameters: Any, many: bool) -
         cursor.close()
 
 
-class OneTripCursor:
+class InPlaceCursor:
     """The cursor SQLAlchemy's aiosqlite adapter drives (``__aenter__``, ``execute``, ``fetchall``, ``close``
     and the DB-API attributes): ``execute`` runs the statement, reads its rows and closes the sqlite3 cursor
     at once; the rest is bookkeeping."""
 
     arraysize = 1
 
-    def __init__(self, connection: OneTripConnection) -> None:
+    def __init__(self, connection: InPlaceConnection) -> None:
         self._connection = connection
         self.description: Any = None
         self.rowcount = -1
         self.lastrowid: int | None = None
         self._rows: list[Any] = []
 
-    async def __aenter__(self) -> OneTripCursor:
+    async def __aenter__(self) -> InPlaceCursor:
         return self
 
     async def __aexit__(self, *_: object) -> None:
         await self.close()
 
-    async def _trip(self, sql: str, parameters: Any, many: bool) -> OneTripCursor:
+    async def _trip(self, sql: str, parameters: Any, many: bool) -> InPlaceCursor:
         self.description, self.rowcount, self.lastrowid, self._rows = await self._connection._execute(
             _run, self._connection, sql, parameters, many)
         return self
 
-    async def execute(self, sql: str, parameters: Any = ()) -> OneTripCursor:
+    async def execute(self, sql: str, parameters: Any = ()) -> InPlaceCursor:
         return await self._trip(sql, parameters, False)
 
-    async def executemany(self, sql: str, parameters: Iterable[Any]) -> OneTripCursor:
+    async def executemany(self, sql: str, parameters: Iterable[Any]) -> InPlaceCursor:
         return await self._trip(sql, list(parameters), True)
 
     async def fetchall(self) -> list[Any]:
@@ -100,7 +101,7 @@ class OneTripCursor:
 _LOCAL = frozenset({"commit", "rollback"})  # sqlite3.Connection methods run in place (besides statements)
 
 
-class OneTripConnection(aiosqlite.Connection):
+class InPlaceConnection(aiosqlite.Connection):
     """``aiosqlite.Connection`` whose statements, commits and rollbacks run in place (see the module).
 
     Never while something of this connection is still queued or running on aiosqlite's thread (a ``BEGIN``
@@ -111,8 +112,8 @@ class OneTripConnection(aiosqlite.Connection):
     busy_ms: int | None = None  # the busy timeout a BEGIN waits with (set by the first one)
     _sent = _done = 0
 
-    def cursor(self) -> OneTripCursor:  # type: ignore[override]
-        return OneTripCursor(self)
+    def cursor(self) -> InPlaceCursor:  # type: ignore[override]
+        return InPlaceCursor(self)
 
     def _in_place(self) -> bool:
         return self._connection is not None and self._sent == self._done
@@ -153,8 +154,8 @@ class OneTripConnection(aiosqlite.Connection):
             raise
 
 
-def _counted(owner: OneTripConnection, fn: Callable[[], Any]) -> Any:
-    """On aiosqlite's thread: ``fn()``, counted done (see ``OneTripConnection``)."""
+def _counted(owner: InPlaceConnection, fn: Callable[[], Any]) -> Any:
+    """On aiosqlite's thread: ``fn()``, counted done (see ``InPlaceConnection``)."""
     try:
         return fn()
     finally:
@@ -170,15 +171,15 @@ def _begin_waiting(connection: sqlite3.Connection, sql: str, busy_ms: int) -> No
         connection.execute("PRAGMA busy_timeout=0")
 
 
-def connect(database: str, **kwargs: Any) -> OneTripConnection:
-    """What ``aiosqlite.connect`` does, with a ``OneTripConnection`` (awaiting it opens the connection)."""
-    connection = OneTripConnection(partial(sqlite3.connect, database, **kwargs), iter_chunk_size=64)
+def connect(database: str, **kwargs: Any) -> InPlaceConnection:
+    """What ``aiosqlite.connect`` does, with a ``InPlaceConnection`` (awaiting it opens the connection)."""
+    connection = InPlaceConnection(partial(sqlite3.connect, database, **kwargs), iter_chunk_size=64)
     connection._thread.daemon = True  # as SQLAlchemy does: an unclosed connection must not hang the exit
     return connection
 
 
 def install(engine: AsyncEngine) -> None:
-    """Open the SQLite ``engine``'s connections as ``OneTripConnection``s, with the arguments SQLAlchemy
+    """Open the SQLite ``engine``'s connections as ``InPlaceConnection``s, with the arguments SQLAlchemy
     would have given ``aiosqlite.connect``."""
 
     @event.listens_for(engine.sync_engine, "do_connect")
