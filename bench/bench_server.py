@@ -12,8 +12,9 @@ then the first quick reply until the ticket number comes: confirm, skip the phon
 zero think time: by Little's law mean latency = clients / turns per second, so a p99 under 100 ms at 50
 clients needs well over 500 turns/s. The last point gives each client a pause between messages (``--think-ms``,
 500 ms), a load below saturation closer to people typing on phones. Latency is measured by the client
-(HTTP included). The machine has 2 cores shared by the server, its database, the generator and whatever else runs
-(other engineers' tests): numbers are noisy; compare medians of several runs.
+(HTTP included); "cpu ms/turn" is the server process's (and its workers') CPU time over the turns served, far
+less noisy than latency. The machine has 2 cores shared by the server, its database, the generator and whatever
+else runs (other engineers' tests): numbers are noisy; compare medians of several runs.
 """
 
 from __future__ import annotations
@@ -157,13 +158,36 @@ def wait_healthy(base: str, process: subprocess.Popen[bytes], log: Path, timeout
     raise RuntimeError("vocdesk serve did not become healthy")
 
 
-def run_generator(base: str, users: int, seconds: float, think: float = 0.0) -> dict[str, Any]:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of ``pid`` and its live descendants (the uvicorn workers), from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    stats: dict[int, tuple[int, float]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            stats[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+    family, total = {pid}, 0.0
+    for _ in range(3):  # the server, its workers, theirs
+        family |= {p for p, (parent, _) in stats.items() if parent in family}
+    for p in family:
+        total += stats.get(p, (0, 0.0))[1]
+    return total
+
+
+def run_generator(base: str, users: int, seconds: float, think: float = 0.0, server: int | None = None
+                  ) -> dict[str, Any]:
+    cpu = cpu_seconds(server) if server else 0.0
     done = subprocess.run([sys.executable, __file__, "--client", base, "--users", str(users), "--seconds",
                            str(seconds), "--think-ms", str(think * 1000)],
                           capture_output=True, text=True, timeout=seconds + 120)
     if done.returncode:
         raise RuntimeError(done.stderr[-2000:])
     result: dict[str, Any] = json.loads(done.stdout)
+    if server and result["turns"]:
+        result["server_cpu_ms_per_turn"] = (cpu_seconds(server) - cpu) * 1000 / result["turns"]
     return result
 
 
@@ -180,10 +204,11 @@ async def bench_setup(url: str, workers: int, points: list[int], seconds: float,
             run_generator(base, 10, 1.0)  # warm-up: first connections, first statements prepared
             out: dict[str, Any] = {}
             for users in points:
-                out[str(users)] = [run_generator(base, users, seconds) for _ in range(runs)]
+                out[str(users)] = [run_generator(base, users, seconds, server=process.pid) for _ in range(runs)]
             if think:
                 label = f"{max(points)}, {think * 1000:g} ms pause"
-                out[label] = [run_generator(base, max(points), seconds, think) for _ in range(runs)]
+                out[label] = [run_generator(base, max(points), seconds, think, server=process.pid)
+                               for _ in range(runs)]
             return out
         finally:
             process.send_signal(signal.SIGTERM)
@@ -195,7 +220,8 @@ async def bench_setup(url: str, workers: int, points: list[int], seconds: float,
 def report(results: dict[str, Any]) -> None:
     print()
     print("Kakao skill through the real server; median over runs (min–max); client-side latency, HTTP included")
-    print(f"{'setup':<22}{'clients':<20}{'turns/s':<20}{'p50 ms':<20}{'p99 ms':<22}{'conv/s':<9}errors")
+    print(f"{'setup':<22}{'clients':<20}{'turns/s':<20}{'p50 ms':<20}{'p99 ms':<22}{'conv/s':<9}"
+          f"{'cpu ms/turn':<13}errors")
     for setup, points in results.items():
         if "skipped" in points:
             print(f"{setup:<22}skipped: {points['skipped']}")
@@ -211,8 +237,11 @@ def report(results: dict[str, Any]) -> None:
                 for k, v in r["errors"].items():
                     errors[k] = errors.get(k, 0) + v
             conv = statistics.median(r["conversations"] / r["seconds"] for r in runs)
+            cpus = [r["server_cpu_ms_per_turn"] for r in runs if "server_cpu_ms_per_turn" in r]
+            cpu = f"{statistics.median(cpus):.2f}" if cpus else "-"
             print(f"{setup:<22}{users:<20}{span('turns_per_s', '.0f'):<20}{span('p50_ms', '.1f'):<20}"
-                  f"{span('p99_ms', '.1f'):<22}{conv:<9.1f}{', '.join(f'{k}×{v}' for k, v in errors.items()) or '-'}")
+                  f"{span('p99_ms', '.1f'):<22}{conv:<9.1f}{cpu:<13}"
+                  f"{', '.join(f'{k}×{v}' for k, v in errors.items()) or '-'}")
 
 
 async def main() -> None:

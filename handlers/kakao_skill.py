@@ -73,7 +73,8 @@ class KakaoSkill:
         msg = request.inbound
         locale = msg.locale or guess_locale(msg.text) or "ko"
         turn = self.background.spawn(self._turn(msg, locale))
-        await asyncio.wait({turn}, timeout=self.callback_after)
+        if self.callback_after > 0:  # 0: always the callback (a turn may finish before the loop comes round)
+            await asyncio.wait({turn}, timeout=self.callback_after)
         if turn.done():
             self.count("direct")
             return 200, self._response(turn.result(), locale)

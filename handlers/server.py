@@ -6,7 +6,7 @@ uvicorn imports in each worker process (the config path comes in ``VOCDESK_CONFI
 
 | route | what |
 |---|---|
-| ``POST /kakao/skill`` | KakaoTalk, a Kakao i Open Builder skill (``handlers.kakao_skill``) |
+| ``POST /kakao/skill`` | KakaoTalk skill (``handlers.kakao_skill``), in front of FastAPI (``handlers.kakao_route``) |
 | ``POST /telegram/webhook`` | Telegram in webhook mode (``handlers.telegram_webhook``) |
 | ``POST /slack/events`` | Slack's buttons, forms and ``/voc`` (``bot.app.slack_asgi``) |
 | ``GET /healthz``, ``GET /metrics`` | health (JSON, 503 when failing) and Prometheus metrics |
@@ -25,6 +25,8 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from bot.config import AppConfig, config_path, load_config
+from handlers.kakao_route import PATH as KAKAO_PATH
+from handlers.kakao_route import FastRoutes, KakaoRoute
 from handlers.metrics import CONTENT_TYPE
 from handlers.server_middleware import BodyLimit, RequestTimer
 from handlers.server_runtime import Runtime
@@ -66,15 +68,11 @@ def build_server(config: AppConfig, runtime: Runtime | None = None, *,
         finally:
             await rt.stop()
 
-    api = FastAPI(title="vocdesk", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    api = FastRoutes(title="vocdesk", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     api.state.runtime = rt
-
-    @api.post("/kakao/skill")
-    async def kakao_skill(request: Request) -> Response:
-        if rt.kakao is None:
-            return JSONResponse({"error": "KakaoTalk is off: set KAKAO_SKILL_SECRET"}, status_code=404)
-        status, body = await rt.kakao.answer(request.headers, await request.body())
-        return JSONResponse(body, status_code=status)
+    limit = config.settings.server.max_body_bytes
+    api.fast = {KAKAO_PATH: RequestTimer(BodyLimit(KakaoRoute(lambda: rt.kakao), max_bytes=limit),
+                                         histogram=rt.metrics.requests)}
 
     @api.post("/telegram/webhook")
     async def telegram_webhook(request: Request) -> Response:
@@ -98,7 +96,7 @@ def build_server(config: AppConfig, runtime: Runtime | None = None, *,
         api.include_router(router)
     if not any(getattr(route, "path", None) == "/" for route in api.routes):
         api.get("/", response_class=HTMLResponse)(_placeholder)
-    api.add_middleware(BodyLimit, max_bytes=config.settings.server.max_body_bytes)
+    api.add_middleware(BodyLimit, max_bytes=limit)
     api.add_middleware(RequestTimer, histogram=rt.metrics.requests)
     return api
 

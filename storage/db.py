@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.util import await_only
 
 from bot.errors import VocdeskError
+from storage import sqlite_trips
 
 T = TypeVar("T")
 
@@ -157,6 +158,7 @@ def _sqlite_engine(url: URL, acquire_timeout: float) -> AsyncEngine:
         create_private_file(Path(database))
         engine = create_async_engine(url, json_serializer=_json_dumps, pool_timeout=acquire_timeout,
                                      pool_reset_on_return=None)
+    sqlite_trips.install(engine)
     first = [True]
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -180,7 +182,7 @@ def _sqlite_engine(url: URL, acquire_timeout: float) -> AsyncEngine:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        # straight to aiosqlite: one trip to its thread, where a cursor would take three
-        await_only(connection.connection.driver_connection.execute("BEGIN IMMEDIATE"))
+        # in place when the lock is free; waiting for another process's lock happens off the event loop
+        await_only(connection.connection.driver_connection.begin("BEGIN IMMEDIATE"))
 
     return engine

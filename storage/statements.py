@@ -45,6 +45,9 @@ INBOUND = Base.metadata.tables["inbound_messages"]
 HANDOFFS = Base.metadata.tables["handoffs"]
 DEPARTMENTS = Base.metadata.tables["departments"]
 
+OPEN_LITERALS: list[ColumnElement[str]] = [literal_column(f"'{s}'") for s in OPEN_STATUSES]
+"""The open statuses written into the SQL: a list of values would be an expanding parameter, re-rendered into
+the statement at every execution (the customer upsert runs at every turn)."""
 CUSTOMER_FIELDS = ("display_name", "locale", "consent_at", "consent_version", "phone")
 STATE = ("step", "data", "updated_at")
 STATE_PREFIX = "conversation_"
@@ -77,7 +80,7 @@ class Statements:
         ]
         new_customer = insert(CUSTOMERS).values(_binds(CUSTOMERS, "id"))
         open_tickets = select(func.count()).select_from(TICKETS).where(
-            TICKETS.c.customer_id == upserted, TICKETS.c.status.in_(OPEN_STATUSES),
+            TICKETS.c.customer_id == upserted, TICKETS.c.status.in_(OPEN_LITERALS),
         ).scalar_subquery().label(OPEN_TICKETS)
         self.customer_upsert = new_customer.on_conflict_do_update(
             index_elements=[CUSTOMERS.c.channel, CUSTOMERS.c.external_id],
