@@ -38,9 +38,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from databases import admin_url, pg_reachable, postgres_url, sqlite_url  # noqa: E402
+from databases import admin_url, backends, postgres_url, sqlite_url  # noqa: E402
 from sqlalchemy import event, insert, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 
 from bot.app import build_calendar  # noqa: E402
 from bot.casework.routing import RoutingTable  # noqa: E402
@@ -422,14 +421,7 @@ async def main() -> None:
     print(f"code under test: {Path(sys.modules[Database.__module__].__file__ or '').parent}")
     admin = admin_url()
     results: dict[str, Any] = {}
-    for db in ("sqlite", "postgresql"):
-        if args.only and db != args.only:
-            continue
-        if db == "postgresql" and (problem := await pg_reachable(admin)) is not None:
-            server = make_url(admin)
-            print(f"postgresql: skipped, not reachable at {server.host}:{server.port} ({problem})")
-            results[db] = {"skipped": problem}
-            continue
+    for db in await backends(args.only, admin, results):
         res: dict[str, Any] = {}
         opener = sqlite_url() if db == "sqlite" else postgres_url(admin)
         async with opener as url:

@@ -33,8 +33,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from databases import admin_url, pg_reachable, postgres_url, sqlite_url  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from databases import admin_url, backends, postgres_url, sqlite_url  # noqa: E402
 
 from bot.app import build_calendar, open_notices  # noqa: E402
 from bot.casework.deadlines import Period, Unit  # noqa: E402
@@ -231,14 +230,7 @@ async def main() -> None:
     print(f"code under test: {Path(sys.modules[Database.__module__].__file__ or '').parent}")
     admin = admin_url()
     results: dict[str, Any] = {}
-    for db in ("sqlite", "postgresql"):
-        if args.only and db != args.only:
-            continue
-        if db == "postgresql" and (problem := await pg_reachable(admin)) is not None:
-            server = make_url(admin)
-            print(f"postgresql: skipped, not reachable at {server.host}:{server.port} ({problem})")
-            results[db] = {"skipped": problem}
-            continue
+    for db in await backends(args.only, admin, results):
         res: dict[str, Any] = {"throughput": []}
         for run in range(runs):
             print(f"{db}: throughput run {run + 1}/{runs}, {count:,} notices", flush=True)

@@ -8,6 +8,7 @@ import secrets
 import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import asyncpg
 from sqlalchemy.engine import make_url
@@ -55,3 +56,19 @@ async def pg_reachable(admin_url: str) -> str | None:
         return f"{type(exc).__name__}: {exc}"
     await connection.close()
     return None
+
+
+async def backends(only: str | None, admin_url: str, results: dict[str, Any]) -> list[str]:
+    """The databases a benchmark measures (``only`` one of them, if given); PostgreSQL is left out, and said so
+    on stdout and in ``results``, when its server is not reachable."""
+    chosen = []
+    for db in ("sqlite", "postgresql"):
+        if only and db != only:
+            continue
+        if db == "postgresql" and (problem := await pg_reachable(admin_url)) is not None:
+            server = make_url(admin_url)
+            print(f"postgresql: skipped, not reachable at {server.host}:{server.port} ({problem})")
+            results[db] = {"skipped": problem}
+            continue
+        chosen.append(db)
+    return chosen
