@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.clock import Clock
 from bot.conversation.customers import ConversationState, Customer, Handoff
 from bot.errors import ConcurrentUpdate
+from storage.direct import DirectStatements, Driver, driver_of
 from storage.models import customer_from_row, handoff_from_row, handoff_values, outbox_item
 from storage.statements import CUSTOMER_FIELDS, OPEN_TICKETS, STATE, STATE_PREFIX, Statements
 
@@ -50,8 +51,20 @@ class Work:
     prefetched: dict[int, ConversationState | None] = field(default_factory=dict)
     no_open_tickets: set[int] = field(default_factory=set)  # customers read with no open ticket, none added
     outbox_written: bool = False  # the commit wakes the dispatchers
+    direct: DirectStatements | None = None  # statements run on the driver's connection (storage.direct)
+    _driver: Driver | None = None
 
     async def execute(self, statement: Any, params: Any = None) -> Any:
+        prepared = self.direct.prepared(statement, params) if self.direct is not None else None
+        if prepared is not None:
+            if self._driver is None:
+                self._driver = await driver_of(self.connection)
+            arguments = prepared.arguments(params or {}) if self._driver.ready() else None
+            if arguments is not None:
+                sync = self.connection.sync_connection
+                if sync is not None and sync.dispatch.before_cursor_execute:  # who counts statements sees these too
+                    sync.dispatch.before_cursor_execute(sync, None, prepared.sql, arguments, None, False)
+                return await self._driver.run(prepared, arguments)
         return await self.connection.execute(statement, params)
 
 

@@ -164,6 +164,13 @@ class Statements:
         self.departments_retire = update(DEPARTMENTS).where(
             DEPARTMENTS.c.key.not_in(bindparam("keys", expanding=True))).values(active=False)
 
+    def built(self) -> list[Any]:
+        """The statements built here (``storage.direct`` runs them on the driver's connection)."""
+        found: list[Any] = []
+        for value in vars(self).values():
+            found.extend(value.values() if isinstance(value, dict) else [value])
+        return found
+
     def listing(self, *, status: bool, customer: bool, open_only: bool, department: bool, channel: bool,
                 overdue: bool, after: bool) -> TextualSelect:
         """Tickets newest first, one page (``:limit``) after the keyset ``(:after_at, :after_id)``; each

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from bot.clock import Clock, SystemClock
 from bot.errors import DatabaseBusy
 from storage.admission import Admission
-from storage.alerts import SqlAlertRepository
+from storage.alerts import SqlAlertRepository, alert_sql
 from storage.db import (
     DEFAULT_ACQUIRE_TIMEOUT,
     DEFAULT_POOL_SIZE,
@@ -25,6 +25,7 @@ from storage.db import (
     sqlite_locked,
 )
 from storage.deliveries import SqlDeliveryRepository
+from storage.direct import DirectStatements
 from storage.report import SqlReportRepository
 from storage.repositories import (
     DepartmentLike,
@@ -76,7 +77,7 @@ class SqlUnitOfWork:
             database.admission.leave()
             raise
         self._connection = connection
-        work = self.work = Work(connection, database.statements, database.clock)
+        work = self.work = Work(connection, database.statements, database.clock, direct=database.direct)
         self.tickets = SqlTicketRepository(work)
         self.customers = SqlCustomerRepository(work)
         self.conversations = SqlConversationRepository(work)
@@ -142,6 +143,9 @@ class Database:
         self.clock = clock or SystemClock()
         self.sqlite = engine.dialect.name == "sqlite"
         self.statements = statements(engine.dialect.name)
+        self.direct = DirectStatements(engine.dialect)
+        self.direct.allow(self.statements.built())
+        self.direct.allow(vars(alert_sql(engine.dialect.name)).values())
         self.acquire_timeout = acquire_timeout
         self.admission = Admission(1 if self.sqlite else pool_size, acquire_timeout)
         self._outbox_events: list[asyncio.Event] = []
