@@ -157,8 +157,11 @@ class DirectStatements:
         self._prepared: dict[tuple[int, frozenset[str]], Prepared | None] = {}
 
     def allow(self, statements: Iterable[Any]) -> None:
+        """Run these (and the statements in these dicts) on the driver: they live as long as the process."""
         for statement in statements:
-            if isinstance(statement, ClauseElement):
+            if isinstance(statement, dict):
+                self.allow(statement.values())
+            elif isinstance(statement, ClauseElement):
                 self._allowed[id(statement)] = statement
 
     def prepared(self, statement: Any, params: Any) -> Prepared | None:

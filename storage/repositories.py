@@ -51,6 +51,7 @@ class Work:
     prefetched: dict[int, ConversationState | None] = field(default_factory=dict)
     no_open_tickets: set[int] = field(default_factory=set)  # customers read with no open ticket, none added
     outbox_written: bool = False  # the commit wakes the dispatchers
+    outbox_notified: bool = False  # ... and on PostgreSQL a statement of this transaction queued the NOTIFY
     direct: DirectStatements | None = None  # statements run on the driver's connection (storage.direct)
     _driver: Driver | None = None
 
@@ -189,10 +190,12 @@ class SqlOutboxRepository:
                   available_at: datetime | None = None) -> bool:
         now = self._work.clock.now()
         self._work.outbox_written = True
-        return (await self._work.execute(self._sql.outbox_put, {
+        added = (await self._work.execute(self._sql.outbox_put, {
             "kind": kind, "payload": payload, "dedupe_key": dedupe_key, "created_at": now,
             "available_at": available_at or now, "attempts": 0,
-        })).scalar_one_or_none() is not None
+        })).first() is not None
+        self._work.outbox_notified |= added and self._sql.postgresql
+        return added
 
     async def pending(self, limit: int = 100) -> builtins.list[dict[str, Any]]:
         """Undelivered rows, oldest first, whether or not they are available yet."""

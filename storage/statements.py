@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BindParameter,
+    Boolean,
     ColumnElement,
     Delete,
     Insert,
@@ -45,6 +46,7 @@ INBOUND = Base.metadata.tables["inbound_messages"]
 HANDOFFS = Base.metadata.tables["handoffs"]
 DEPARTMENTS = Base.metadata.tables["departments"]
 
+OUTBOX_CHANNEL = "vocdesk_outbox"  # PostgreSQL NOTIFY channel: outbox rows were committed
 OPEN_LITERALS: list[ColumnElement[str]] = [literal_column(f"'{s}'") for s in OPEN_STATUSES]
 """The open statuses written into the SQL: a list of values would be an expanding parameter, re-rendered into
 the statement at every execution (the customer upsert runs at every turn)."""
@@ -125,9 +127,12 @@ class Statements:
         self.ticket_open = _ticket_open() if self.postgresql else None
 
         # outbox
-        self.outbox_put = insert(OUTBOX).values(_binds(OUTBOX, "id", "last_error", "delivered_at", "claimed_until")
-                                                ).on_conflict_do_nothing(index_elements=[OUTBOX.c.dedupe_key]
-                                                                         ).returning(OUTBOX.c.id)
+        put = insert(OUTBOX).values(_binds(OUTBOX, "id", "last_error", "delivered_at", "claimed_until")
+                                    ).on_conflict_do_nothing(index_elements=[OUTBOX.c.dedupe_key]).returning(OUTBOX.c.id)
+        self.outbox_put: Any = put
+        if self.postgresql:  # the NOTIFY rides along (delivered at commit, once however many rows)
+            added = put.cte("added")
+            self.outbox_put = select(added.c.id, func.pg_notify(OUTBOX_CHANNEL, "").label("woke")).select_from(added)
         self.outbox_pending = select(OUTBOX).where(OUTBOX.c.delivered_at.is_(None)).order_by(
             OUTBOX.c.available_at, OUTBOX.c.id).limit(bindparam("limit"))
         now: BindParameter[datetime] = bindparam("now")
@@ -166,10 +171,7 @@ class Statements:
 
     def built(self) -> list[Any]:
         """The statements built here (``storage.direct`` runs them on the driver's connection)."""
-        found: list[Any] = []
-        for value in vars(self).values():
-            found.extend(value.values() if isinstance(value, dict) else [value])
-        return found
+        return list(vars(self).values())
 
     def listing(self, *, status: bool, customer: bool, open_only: bool, department: bool, channel: bool,
                 overdue: bool, after: bool) -> TextualSelect:
@@ -192,10 +194,11 @@ def _build_listing(shape: ListingShape) -> TextualSelect:
 
 
 def _ticket_open() -> TextualSelect:
-    """PostgreSQL: number, insert and first events of a new ticket in one statement, so the year's
-    sequence row is locked for as few round trips as possible before commit (every other creator waits
-    for it). ``:events`` is a JSON array of ``event_values`` (``at`` as ISO 8601). The number is formatted
-    as ``storage.tickets.ticket_number`` does (a test holds them together)."""
+    """PostgreSQL: number, insert, first events and deadline-ladder row (if open: ``storage.alerts.touch``,
+    made by the next sweep from ``:created_at``) of a new ticket in one statement, so the year's sequence row is
+    locked for as few round trips as possible before commit (every other creator waits for it).
+    ``:events`` is a JSON array of ``event_values`` (``at`` as ISO 8601). The number is formatted as
+    ``storage.tickets.ticket_number`` does (a test holds them together)."""
     columns = [c for c in TICKETS.c if c.name not in ("id", "number")]
     n = "sequence.last_value::text"
     sql = f"""
@@ -215,8 +218,14 @@ def _ticket_open() -> TextualSelect:
                    e.value ->> 'from_status', e.value ->> 'to_status', e.value ->> 'reason', e.value -> 'data'
             FROM ticket, json_array_elements(CAST(:events AS json)) WITH ORDINALITY AS e(value, n)
             ORDER BY e.n
+        ), ladder AS (
+            INSERT INTO alert_ladder (number, due_at, department, paused, remake_at, due_key, due_text)
+            SELECT ticket.number, :due_at, :department, :ladder_paused, :created_at, '', '' FROM ticket
+            WHERE :ladder_open
         )
         SELECT id, number FROM ticket
     """
-    binds = [bindparam(c.name, type_=c.type) for c in columns] + [bindparam("events", type_=JSON())]
+    binds = [bindparam(c.name, type_=c.type) for c in columns] + [
+        bindparam("events", type_=JSON()), bindparam("ladder_open", type_=Boolean()),
+        bindparam("ladder_paused", type_=Boolean())]
     return text(sql).bindparams(*binds).columns(TICKETS.c.id, TICKETS.c.number)

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Row
 
-from bot.casework.tickets import Status, Ticket, TicketEvent
+from bot.casework.tickets import OPEN, Status, Ticket, TicketEvent
 from bot.errors import ConcurrentUpdate, TicketNotFound
 from storage.alerts import touch
 from storage.listing import DEFAULT_CHUNK, EVENT_IDS_PER_QUERY
@@ -44,11 +44,12 @@ class SqlTicketRepository:
         values = ticket_values(ticket) | {"year": year, "version": 0, "created_at": now, "updated_at": now}
         if self._sql.ticket_open is not None:  # PostgreSQL: all in one statement
             events = [event_values(None, e) | {"at": e.at.isoformat()} for e in ticket.new_events]
-            row = (await self._work.execute(self._sql.ticket_open, values | {"events": events})).one()
+            row = (await self._work.execute(self._sql.ticket_open, values | {
+                "events": events, "ladder_open": ticket.status in OPEN,
+                "ladder_paused": ticket.status is Status.SUPPLEMENT_REQUESTED})).one()
             ticket.id, ticket.number = row.id, row.number
             ticket.new_events.clear()
-            await touch(self._work, ticket.number, ticket.due_at, ticket.department, ticket.status)
-            return ticket
+            return ticket  # its ladder row too (storage.alerts.touch)
         n = (await self._work.execute(self._sql.ticket_number, {"year": year})).scalar_one()
         number = ticket_number(year, n)
         ticket.id = (await self._work.execute(self._sql.ticket_insert, values | {"number": number})).scalar_one()

@@ -37,8 +37,8 @@ from storage.repositories import (
     Work,
     sync_departments,
 )
-from storage.standard import SqlRemedyRepository, SqlSurveyRepository
-from storage.statements import statements
+from storage.standard import SqlRemedyRepository, SqlSurveyRepository, standard_sql
+from storage.statements import OUTBOX_CHANNEL, statements
 from storage.tickets import SqlTicketRepository
 
 
@@ -110,9 +110,10 @@ class SqlUnitOfWork:
         processes' through PostgreSQL ``NOTIFY``, which is delivered only if this transaction commits)."""
         connection = self._open()
         woke = self.work.outbox_written
-        if woke and not self._database.sqlite:
+        if woke and not self._database.sqlite and not self.work.outbox_notified:
             await connection.exec_driver_sql(f"NOTIFY {OUTBOX_CHANNEL}")
         await connection.commit()
+        self.work.outbox_notified = False
         if woke:
             self.work.outbox_written = False
             self._database.outbox_committed()
@@ -125,8 +126,6 @@ class SqlUnitOfWork:
             raise RuntimeError("use the unit of work inside 'async with'")
         return self._connection
 
-
-OUTBOX_CHANNEL = "vocdesk_outbox"
 
 
 class Database:
@@ -145,7 +144,8 @@ class Database:
         self.statements = statements(engine.dialect.name)
         self.direct = DirectStatements(engine.dialect)
         self.direct.allow(self.statements.built())
-        self.direct.allow(vars(alert_sql(engine.dialect.name)).values())
+        for built in (alert_sql(engine.dialect.name), standard_sql(engine.dialect.name)):
+            self.direct.allow(vars(built).values())
         self.acquire_timeout = acquire_timeout
         self.admission = Admission(1 if self.sqlite else pool_size, acquire_timeout)
         self._outbox_events: list[asyncio.Event] = []
