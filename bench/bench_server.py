@@ -2,19 +2,21 @@
 concurrent clients, on SQLite and PostgreSQL, and on PostgreSQL with 1 and 2 worker processes.
 
 Run: python bench/bench_server.py [--quick] [--only sqlite|postgresql] [--seconds S] [--users 1,10,50]
+[--arrival-ms MS]
 (``VOCDESK_BENCH_QUICK=1`` is ``--quick``: 2-second points). Prints a table, writes bench/results/server.json.
 PostgreSQL as in bench/databases.py (VOCDESK_BENCH_PG_URL, ...); unreachable, it is skipped with a line saying so.
 
 Load model: a real ``vocdesk serve`` process, and a load generator in a separate process (this script with
 ``--client``: asyncio + aiohttp, one connection per client) so that the generator's CPU is not the server's. Each
-client runs complete conversations back to back, as a KakaoTalk user taps them (greeting, consent, a complaint,
-then the first quick reply until the ticket number comes: confirm, skip the phone number), a closed loop with
-zero think time: by Little's law mean latency = clients / turns per second, so a p99 under 100 ms at 50
-clients needs well over 500 turns/s. The last point gives each client a pause between messages (``--think-ms``,
-500 ms), a load below saturation closer to people typing on phones. Latency is measured by the client
-(HTTP included); "cpu ms/turn" is the server process's (and its workers') CPU time over the turns served, far
-less noisy than latency. The machine has 2 cores shared by the server, its database, the generator and whatever
-else runs (other engineers' tests): numbers are noisy; compare medians of several runs.
+client runs complete conversations back to back, as a KakaoTalk user taps them (greeting, consent, a complaint, then
+the first quick reply until the ticket number comes: confirm, skip the phone number), a closed loop with zero think
+time: by Little's law mean latency = clients / turns per second, so a p99 under 100 ms at 50 clients needs well over
+500 turns/s. Clients arrive one by one over the first 250 ms (``--arrival-ms``; 0: all at once, and then they move
+in lockstep, see ``ARRIVAL_S``). The last point gives each client a pause between messages (``--think-ms``, 500 ms),
+a load below saturation closer to people typing on phones. Latency is measured by the client (HTTP included); "cpu
+ms/turn" is the server process's (and its workers') CPU time over the turns served, far less noisy than latency. The
+machine has 2 cores shared by the server, its database, the generator and whatever else runs (other engineers'
+tests): numbers are noisy; compare medians of several runs.
 """
 
 from __future__ import annotations
@@ -38,6 +40,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 RESULTS = ROOT / "bench" / "results" / "server.json"
+ARRIVAL_S = 0.25
+"""Clients arrive one by one over this many seconds (over one pause when they pause), as independent people do.
+Started at the same instant they would move in lockstep for the whole run (first come first served keeps their
+order), every one of them at the same step of the conversation at once: the ticket-opening step of 50 clients
+queued together. ``--lockstep`` measures that too."""
 VOCDESK = Path(sys.executable).with_name("vocdesk")
 SECRET = "bench-secret"
 COMPLAINTS = (
@@ -91,7 +98,7 @@ async def client_loop(http: Any, name: str, deadline: float, turns: list[float],
                 says.append(quick[0]["messageText"])
 
 
-async def generate(base: str, users: int, seconds: float, think: float) -> dict[str, Any]:
+async def generate(base: str, users: int, seconds: float, think: float, arrival: float) -> dict[str, Any]:
     import aiohttp  # lighter than httpx: at 50 clients httpx's pool was the bottleneck, not the server
 
     turns: list[float] = []
@@ -102,7 +109,7 @@ async def generate(base: str, users: int, seconds: float, think: float) -> dict[
                                      timeout=aiohttp.ClientTimeout(total=30)) as http:
         start = time.perf_counter()
         await asyncio.gather(*(client_loop(http, f"c{os.getpid()}-{u}", start + seconds, turns, errors, done,
-                                           think, u / users * think) for u in range(users)))
+                                           think, u / users * (think or arrival)) for u in range(users)))
         elapsed = time.perf_counter() - start
     ordered = sorted(turns)
 
@@ -177,11 +184,11 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
-def run_generator(base: str, users: int, seconds: float, think: float = 0.0, server: int | None = None
-                  ) -> dict[str, Any]:
+def run_generator(base: str, users: int, seconds: float, think: float = 0.0, server: int | None = None,
+                  arrival: float = ARRIVAL_S) -> dict[str, Any]:
     cpu = cpu_seconds(server) if server else 0.0
     done = subprocess.run([sys.executable, __file__, "--client", base, "--users", str(users), "--seconds",
-                           str(seconds), "--think-ms", str(think * 1000)],
+                           str(seconds), "--think-ms", str(think * 1000), "--arrival-ms", str(arrival * 1000)],
                           capture_output=True, text=True, timeout=seconds + 120)
     if done.returncode:
         raise RuntimeError(done.stderr[-2000:])
@@ -192,7 +199,7 @@ def run_generator(base: str, users: int, seconds: float, think: float = 0.0, ser
 
 
 async def bench_setup(url: str, workers: int, points: list[int], seconds: float, runs: int,
-                      think: float) -> dict[str, Any]:
+                      think: float, arrival: float) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="vocdesk-serve-bench-") as folder:
         port = free_port()
         config = write_config(Path(folder), url, port)
@@ -204,7 +211,8 @@ async def bench_setup(url: str, workers: int, points: list[int], seconds: float,
             run_generator(base, 10, 1.0)  # warm-up: first connections, first statements prepared
             out: dict[str, Any] = {}
             for users in points:
-                out[str(users)] = [run_generator(base, users, seconds, server=process.pid) for _ in range(runs)]
+                out[str(users)] = [run_generator(base, users, seconds, server=process.pid, arrival=arrival)
+                                  for _ in range(runs)]
             if think:
                 label = f"{max(points)}, {think * 1000:g} ms pause"
                 out[label] = [run_generator(base, max(points), seconds, think, server=process.pid)
@@ -254,11 +262,14 @@ async def main() -> None:
     parser.add_argument("--runs", type=int)
     parser.add_argument("--think-ms", type=float, default=500.0,
                         help="pause between a client's messages in the last point (0: no such point)")
+    parser.add_argument("--arrival-ms", type=float, default=ARRIVAL_S * 1000,
+                        help="clients arrive one by one over this time (0: all at once, in lockstep)")
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args()
     seconds = args.seconds or (2.0 if args.quick else 6.0)
     if args.client:
-        print(json.dumps(await generate(args.client, int(args.users), seconds, args.think_ms / 1000)))
+        print(json.dumps(await generate(args.client, int(args.users), seconds, args.think_ms / 1000,
+                                        args.arrival_ms / 1000)))
         return
     from databases import admin_url, pg_reachable, postgres_url, sqlite_url
 
@@ -269,7 +280,8 @@ async def main() -> None:
     if args.only in (None, "sqlite"):
         print(f"sqlite, 1 worker: {runs} run(s) of {seconds:g} s at {args.users} clients", flush=True)
         async with sqlite_url() as url:
-            results["sqlite, 1 worker"] = await bench_setup(url, 1, points, seconds, runs, think)
+            results["sqlite, 1 worker"] = await bench_setup(url, 1, points, seconds, runs, think,
+                                                            args.arrival_ms / 1000)
     if args.only in (None, "postgresql"):
         admin = admin_url()
         problem = await pg_reachable(admin)
@@ -280,7 +292,7 @@ async def main() -> None:
                 continue
             print(f"{setup}: {runs} run(s) of {seconds:g} s at {args.users} clients", flush=True)
             async with postgres_url(admin) as url:
-                results[setup] = await bench_setup(url, workers, points, seconds, runs, think)
+                results[setup] = await bench_setup(url, workers, points, seconds, runs, think, args.arrival_ms / 1000)
     report(results)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(results, indent=2, ensure_ascii=False), encoding="utf-8")

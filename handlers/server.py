@@ -24,7 +24,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from bot.config import AppConfig, config_path, load_config
+from bot.config import SERVE_WORKERS_ENV, AppConfig, config_path, load_config
 from handlers.kakao_route import PATH as KAKAO_PATH
 from handlers.kakao_route import FastRoutes, KakaoRoute
 from handlers.metrics import CONTENT_TYPE
@@ -105,7 +105,7 @@ def create_app() -> FastAPI:
     """The factory ``vocdesk serve`` gives uvicorn (``handlers.server:create_app``, ``factory=True``): the
     config named by ``VOCDESK_CONFIG``, read in the worker process that serves it."""
     environ = dict(os.environ)
-    config = load_config(config_path(None, environ), environ)
+    config = load_config(config_path(None, environ), environ).sharing_pool(int(environ.get(SERVE_WORKERS_ENV) or 1))
     runtime = Runtime(config)
     return build_server(config, runtime, routers=[
         webchat_router(runtime.handle, texts=runtime.texts, settings=config.settings),

@@ -136,10 +136,11 @@ def log_config() -> dict[str, Any]:
 def _serve(config: AppConfig, workers: int) -> None:
     import uvicorn
 
-    from bot.config import CONFIG_ENV
+    from bot.config import CONFIG_ENV, SERVE_WORKERS_ENV
 
     settings = config.settings.server
     os.environ[CONFIG_ENV] = str(config.path)  # what the factory reads, in every worker process
+    os.environ[SERVE_WORKERS_ENV] = str(workers)  # ... and how many share [database] pool_size
     # uvicorn re-raises the SIGTERM it handled once it has shut down; a stop asked for is a clean exit (0).
     signal.signal(signal.SIGTERM, lambda *_: None)
     with contextlib.suppress(KeyboardInterrupt):

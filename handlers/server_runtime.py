@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING, Any
 
-from bot.app import App, Desk, bootstrap, load_texts
+from bot.app import App, Desk, bootstrap, load_texts, settle
 from bot.config import AppConfig
 from bot.conversation.messages import Inbound, Reply
 from handlers.background import Background
@@ -106,6 +106,7 @@ class Runtime:
             self.slack = slack_asgi(config, Desk(config, app.database, app.calendar, app.clock))
         # Closed first: the turns and callbacks still running finish before the rest closes.
         stack.push_async_callback(self.background.drain, config.settings.server.shutdown_grace)
+        settle()  # the channels and workers too
 
     async def stop(self) -> None:
         await self._stack.aclose()

@@ -8,9 +8,8 @@ so the SQL and the type processing (JSON, instants on SQLite) are SQLAlchemy's, 
 sqlite3 or asyncpg connection that holds the unit of work's transaction, and its rows come back as small
 named tuples. Whatever does not fit (a statement built per call, several parameter sets, an expanding ``IN``,
 Python-side column defaults, a SQLite connection with work queued on aiosqlite's thread) goes through
-SQLAlchemy as before. Driver errors come out as SQLAlchemy's ``DBAPIError`` without the parameters (they may
-hold personal data).
-"""
+SQLAlchemy as before. Driver errors come out as SQLAlchemy's ``DBAPIError`` naming the statement, without its
+values or PostgreSQL's DETAIL (which repeats the failing row): they may hold personal data."""
 
 from __future__ import annotations
 
@@ -239,7 +238,7 @@ async def run_asyncpg(connection: Any, prepared: Prepared, arguments: list[Any])
         else:
             status = await connection.execute(prepared.sql, *arguments)
     except Exception as error:
-        raise DBAPIError(prepared.sql, None, error, hide_parameters=True) from error
+        raise _failed(prepared, error) from None
     if prepared.returns_rows:
         return DirectResult(prepared.rows(records), len(records))
     found = _STATUS.match(status or "")
@@ -254,7 +253,23 @@ def run_sqlite(connection: Any, prepared: Prepared, arguments: list[Any]) -> Dir
         raw = cursor.fetchall() if cursor.description else []
         rowcount = cursor.rowcount
     except Exception as error:
-        raise DBAPIError(prepared.sql, None, error, hide_parameters=True) from error
+        raise _failed(prepared, error) from None
     finally:
         cursor.close()
     return DirectResult(prepared.rows(raw), len(raw) if prepared.returns_rows else rowcount)
+
+
+class DriverError(Exception):
+    """What the driver said, without the values: PostgreSQL's DETAIL repeats the failing row ("Failing row contains
+    (..., 010-1234-5678, ...)"). The driver's own exception is ``driver_error``."""
+
+    def __init__(self, error: Exception) -> None:
+        message = getattr(error, "message", None) or str(error).split("\n", 1)[0]
+        code = getattr(error, "sqlstate", None)
+        super().__init__(f"{type(error).__name__}: {message}" + (f" (SQLSTATE {code})" if code else ""))
+        self.driver_error = error
+
+
+def _failed(prepared: Prepared, error: Exception) -> DBAPIError:
+    """SQLAlchemy's error for a failed statement, naming the statement but neither its values nor the row."""
+    return DBAPIError(prepared.sql, None, DriverError(error), hide_parameters=True)

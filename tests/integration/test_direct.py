@@ -1,0 +1,96 @@
+"""storage.direct: the statements built once run on the driver's connection, with the same rows, types, errors
+and transaction as through SQLAlchemy, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import event, select
+from sqlalchemy.exc import DBAPIError, NoResultFound, StatementError
+
+from storage.direct import DirectResult
+from storage.statements import CUSTOMERS
+from storage.uow import Database, SqlUnitOfWork
+
+UowFactory = Callable[[], SqlUnitOfWork]
+AT = datetime(2026, 12, 4, 3, 0, tzinfo=UTC)
+
+
+def customer_params(external_id: str) -> dict[str, object]:
+    return {"channel": "web", "external_id": external_id, "display_name": "", "locale": "ko", "consent_at": None,
+            "consent_version": "", "phone": "", "created_at": AT}
+
+
+async def test_a_registered_statement_runs_on_the_driver_with_sqlalchemys_types(database: Database) -> None:
+    sql = database.statements
+    async with database.uow() as uow:
+        direct = await uow.work.execute(sql.customer_upsert, customer_params("direct-1"))
+        assert isinstance(direct, DirectResult)
+        row = direct.one()
+        await uow.work.execute(sql.conversation_upsert, {
+            "customer_id": row.id, "step": "idle", "data": {"말": "안녕", "n": [1, 2]}, "updated_at": AT})
+        again = (await uow.work.execute(sql.customer_upsert, customer_params("direct-1"))).one()
+        through_sqlalchemy = (await uow.work.connection.execute(
+            select(CUSTOMERS).where(CUSTOMERS.c.id == row.id))).one()
+        await uow.commit()
+    # the same customer, its conversation read in the same statement, JSON and instants typed as SQLAlchemy does
+    assert again.id == row.id and again.created_at == AT == through_sqlalchemy.created_at
+    assert again.conversation_data == {"말": "안녕", "n": [1, 2]} and again.conversation_updated_at == AT
+    assert again._mapping["external_id"] == "direct-1" and again.open_tickets == 0
+
+
+async def test_rows_counts_and_scalars(database: Database) -> None:
+    sql = database.statements
+    async with database.uow() as uow:
+        cid = (await uow.work.execute(sql.customer_upsert, customer_params("direct-2"))).one().id
+        inserted = await uow.work.execute(sql.conversation_insert, {
+            "customer_id": cid, "step": "idle", "data": {}, "updated_at": AT})
+        twice = await uow.work.execute(sql.conversation_insert, {
+            "customer_id": cid, "step": "idle", "data": {}, "updated_at": AT})
+        missing = await uow.work.execute(sql.customer, {"b_id": -1})
+        assert (inserted.rowcount, twice.rowcount) == (1, 0)
+        assert missing.one_or_none() is None and missing.first() is None and missing.all() == []
+        with pytest.raises(NoResultFound):
+            missing.one()
+        found = await uow.work.execute(sql.customer, {"b_id": cid})
+        assert found.scalars().all() == [cid]
+
+
+async def test_a_value_the_type_refuses_is_a_statement_error_without_the_values(database: Database) -> None:
+    async with database.uow() as uow:
+        with pytest.raises(StatementError, match="naive") as caught:
+            await uow.outbox.put("alert", {"phone": "010-1234-5678"}, available_at=datetime(2026, 1, 1))
+    assert "010-1234-5678" not in str(caught.value)
+
+
+async def test_a_database_error_names_the_statement_not_the_values(database: Database) -> None:
+    sql = database.statements
+    async with database.uow() as uow:
+        params = customer_params("direct-3") | {"channel": None}  # NOT NULL
+        with pytest.raises(DBAPIError) as caught:
+            await uow.work.execute(sql.customer_upsert, params)
+    assert "direct-3" not in str(caught.value) and "customers" in str(caught.value)
+
+
+async def test_rolled_back_with_the_unit_of_work(database: Database) -> None:
+    sql = database.statements
+    async with database.uow() as uow:
+        await uow.work.execute(sql.customer_upsert, customer_params("direct-4"))
+        await uow.rollback()
+    async with database.uow() as uow:
+        assert (await uow.work.connection.execute(
+            select(CUSTOMERS.c.id).where(CUSTOMERS.c.external_id == "direct-4"))).first() is None
+
+
+async def test_statement_listeners_see_them_and_other_statements_go_through_sqlalchemy(database: Database) -> None:
+    seen: list[str] = []
+    event.listen(database.engine.sync_engine, "before_cursor_execute",
+                 lambda _c, _cur, statement, *_: seen.append(statement))
+    async with database.uow() as uow:
+        direct = await uow.work.execute(database.statements.customer_upsert, customer_params("direct-5"))
+        built_here = await uow.work.execute(select(CUSTOMERS.c.id).where(CUSTOMERS.c.external_id == "direct-5"))
+        assert isinstance(direct, DirectResult) and not isinstance(built_here, DirectResult)
+        assert built_here.scalar_one() == direct.one().id
+    assert len(seen) == 2 and "INSERT INTO customers" in seen[0]
