@@ -139,3 +139,22 @@ def test_server_and_kakao_sections_and_the_skill_secret(tmp_path: Path) -> None:
         with pytest.raises(ConfigError) as caught:
             load_config(write(tmp_path, SHIPPED.replace(old, new)), {})
         assert caught.value.key == key
+
+
+@pytest.mark.parametrize(("pool", "workers", "each"), [(10, 1, 10), (10, 2, 5), (10, 3, 4), (3, 4, 2), (1, 1, 1)])
+def test_serve_workers_share_the_pool(tmp_path: Path, pool: int, workers: int, each: int) -> None:
+    path = write(tmp_path, SHIPPED.replace('[database]\n', f'[database]\npool_size = {pool}\n'))
+    config = load_config(path, {"KAKAO_SKILL_SECRET": "s3cret"})
+    shared = config.sharing_pool(workers)
+    assert shared.settings.database.pool_size == each
+    assert shared.settings.server == config.settings.server and shared.kakao_skill_secret == "s3cret"
+    assert config.settings.database.pool_size == pool  # the file's config is left as it was
+
+
+def test_each_server_worker_builds_its_app_with_its_share(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.config import CONFIG_ENV, SERVE_WORKERS_ENV
+    from handlers.server import create_app
+
+    monkeypatch.setenv(CONFIG_ENV, str(ROOT / "config.toml"))  # what vocdesk serve hands its workers
+    monkeypatch.setenv(SERVE_WORKERS_ENV, "4")
+    assert create_app().state.runtime.config.settings.database.pool_size == 3
