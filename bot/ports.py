@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Collection
+from collections.abc import AsyncIterator, Callable, Collection, Mapping
 from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol, Self
@@ -18,9 +18,11 @@ if TYPE_CHECKING:
 
 
 class TicketRepository(Protocol):
-    async def add(self, ticket: Ticket) -> Ticket:
+    async def add(self, ticket: Ticket, *, announce: Mapping[str, Any] | None = None) -> Ticket:
         """Insert a new ticket, give it its number (unique per year, never reused) and id,
-        and write its pending events."""
+        and write its pending events. With ``announce``, also its ``ticket_opened`` outbox row: that payload
+        with the ``number``, deduplicated by ``opened:<number>`` (on PostgreSQL in the statement that numbers
+        the ticket, so the year's number row stays locked one round trip less)."""
 
     async def get(self, number: str) -> Ticket | None:
         """The ticket with all its events, or None."""

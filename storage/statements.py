@@ -19,10 +19,12 @@ from sqlalchemy import (
     ColumnElement,
     Delete,
     Insert,
+    Integer,
     Table,
     TextualSelect,
     Update,
     bindparam,
+    column,
     delete,
     func,
     literal_column,
@@ -194,8 +196,9 @@ def _build_listing(shape: ListingShape) -> TextualSelect:
 
 
 def _ticket_open() -> TextualSelect:
-    """PostgreSQL: number, insert, first events and deadline-ladder row (if open: ``storage.alerts.touch``,
-    made by the next sweep from ``:created_at``) of a new ticket in one statement, so the year's sequence row is
+    """PostgreSQL: number, insert, first events, deadline-ladder row (if open: ``storage.alerts.touch``,
+    made by the next sweep from ``:created_at``) and, if ``:announcing``, the ``ticket_opened`` outbox row with
+    its NOTIFY (``announced``: 1) of a new ticket in one statement, so the year's sequence row is
     locked for as few round trips as possible before commit (every other creator waits for it).
     ``:events`` is a JSON array of ``event_values`` (``at`` as ISO 8601). The number is formatted as
     ``storage.tickets.ticket_number`` does (a test holds them together)."""
@@ -222,10 +225,21 @@ def _ticket_open() -> TextualSelect:
             INSERT INTO alert_ladder (number, due_at, department, paused, remake_at, due_key, due_text)
             SELECT ticket.number, :due_at, :department, :ladder_paused, :created_at, '', '' FROM ticket
             WHERE :ladder_open
+        ), opened AS (
+            INSERT INTO outbox (kind, payload, dedupe_key, created_at, available_at, attempts)
+            SELECT 'ticket_opened',
+                   CAST(CAST(:announce AS jsonb) || jsonb_build_object('number', ticket.number) AS json),
+                   'opened:' || ticket.number, :created_at, :created_at, 0
+            FROM ticket WHERE :announcing
+            ON CONFLICT (dedupe_key) DO NOTHING
+            RETURNING id
         )
-        SELECT id, number FROM ticket
+        SELECT id, number,
+               (SELECT count(pg_notify('{OUTBOX_CHANNEL}', '')::text) FROM opened) AS announced
+        FROM ticket
     """
     binds = [bindparam(c.name, type_=c.type) for c in columns] + [
         bindparam("events", type_=JSON()), bindparam("ladder_open", type_=Boolean()),
-        bindparam("ladder_paused", type_=Boolean())]
-    return text(sql).bindparams(*binds).columns(TICKETS.c.id, TICKETS.c.number)
+        bindparam("ladder_paused", type_=Boolean()), bindparam("announcing", type_=Boolean()),
+        bindparam("announce", type_=JSON())]
+    return text(sql).bindparams(*binds).columns(TICKETS.c.id, TICKETS.c.number, column("announced", Integer))

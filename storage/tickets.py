@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,7 +15,7 @@ from bot.errors import ConcurrentUpdate, TicketNotFound
 from storage.alerts import touch
 from storage.listing import DEFAULT_CHUNK, EVENT_IDS_PER_QUERY
 from storage.models import event_values, ticket_values
-from storage.repositories import Work
+from storage.repositories import SqlOutboxRepository, Work
 from storage.rows import event_from_row, ticket_from_row
 
 NUMBER_TZ = ZoneInfo("Asia/Seoul")
@@ -30,7 +30,7 @@ class SqlTicketRepository:
     def __init__(self, work: Work) -> None:
         self._work, self._sql = work, work.sql
 
-    async def add(self, ticket: Ticket) -> Ticket:
+    async def add(self, ticket: Ticket, *, announce: Mapping[str, Any] | None = None) -> Ticket:
         """Insert ``ticket`` and its pending events, numbering it from ``ticket_sequences`` in this
         transaction: the year row's lock (PostgreSQL) or the write lock (SQLite) serialises concurrent
         creators until they commit, so numbers are unique, gapless among committed tickets and never handed
@@ -46,9 +46,12 @@ class SqlTicketRepository:
             events = [event_values(None, e) | {"at": e.at.isoformat()} for e in ticket.new_events]
             row = (await self._work.execute(self._sql.ticket_open, values | {
                 "events": events, "ladder_open": ticket.status in OPEN,
-                "ladder_paused": ticket.status is Status.SUPPLEMENT_REQUESTED})).one()
+                "ladder_paused": ticket.status is Status.SUPPLEMENT_REQUESTED,
+                "announcing": announce is not None, "announce": dict(announce or {})})).one()
             ticket.id, ticket.number = row.id, row.number
             ticket.new_events.clear()
+            if row.announced:  # and its NOTIFY
+                self._work.outbox_written = self._work.outbox_notified = True
             return ticket  # its ladder row too (storage.alerts.touch)
         n = (await self._work.execute(self._sql.ticket_number, {"year": year})).scalar_one()
         number = ticket_number(year, n)
@@ -56,6 +59,9 @@ class SqlTicketRepository:
         ticket.number = number
         await self._append_events(ticket)
         await touch(self._work, number, ticket.due_at, ticket.department, ticket.status)
+        if announce is not None:
+            await SqlOutboxRepository(self._work).put("ticket_opened", dict(announce) | {"number": number},
+                                                      dedupe_key=f"opened:{number}")
         return ticket
 
     async def save(self, ticket: Ticket) -> None:

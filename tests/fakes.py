@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import AsyncIterator, Callable, Collection, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import TracebackType
@@ -49,13 +49,20 @@ class _Repo:
 
 
 class FakeTickets(_Repo):
-    async def add(self, ticket: Ticket) -> Ticket:
+    def __init__(self, work: Store, outbox: Callable[[], FakeOutbox] | None = None) -> None:
+        super().__init__(work)
+        self.outbox = outbox or (lambda: FakeOutbox(work))  # the unit of work's, which a test may break
+
+    async def add(self, ticket: Ticket, *, announce: Mapping[str, Any] | None = None) -> Ticket:
         year = ticket.received_at.astimezone(KST).year
         n = self.work.sequences.get(year, 0) + 1
         self.work.sequences[year] = n
         ticket.number, ticket.id = f"VOC-{year}-{n:06d}", len(self.work.tickets) + 1
         ticket.new_events.clear()
         self.work.tickets[ticket.number] = copy.deepcopy(ticket)
+        if announce is not None:
+            await self.outbox().put("ticket_opened", dict(announce) | {"number": ticket.number},
+                                    dedupe_key=f"opened:{ticket.number}")
         return ticket
 
     async def get(self, number: str) -> Ticket | None:
@@ -402,7 +409,7 @@ class FakeUnitOfWork:
 
     async def __aenter__(self) -> Self:
         self.work = copy.deepcopy(self.store)
-        self.tickets = FakeTickets(self.work)
+        self.tickets = FakeTickets(self.work, lambda: self.outbox)
         self.customers = FakeCustomers(self.work)
         self.conversations = FakeConversations(self.work)
         self.outbox = FakeOutbox(self.work)
@@ -436,8 +443,8 @@ class Races:
 
 
 class _RacingTickets(FakeTickets):
-    def __init__(self, work: Store, races: Races) -> None:
-        super().__init__(work)
+    def __init__(self, work: Store, races: Races, outbox: Callable[[], FakeOutbox] | None = None) -> None:
+        super().__init__(work, outbox)
         self.races = races
 
     async def save(self, ticket: Ticket) -> None:
@@ -455,7 +462,7 @@ class RacingUnitOfWork(FakeUnitOfWork):
 
     async def __aenter__(self) -> Self:
         await super().__aenter__()
-        self.tickets = _RacingTickets(self.work, self.races)
+        self.tickets = _RacingTickets(self.work, self.races, lambda: self.outbox)
         return self
 
 

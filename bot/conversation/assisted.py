@@ -158,10 +158,8 @@ class AssistedDesk:
             )
             remedy = (plan_remedy(ticket, terms_of(self.deps.settings, route.remedy), now, self.deps.calendar)
                       if route.remedy else None)
-            await uow.tickets.add(ticket)
-            await uow.outbox.put("ticket_opened", {
-                "number": ticket.number, "department": route.department, "due_at": ticket.due_at.isoformat(),
-            }, dedupe_key=f"opened:{ticket.number}")
+            await uow.tickets.add(ticket, announce={
+                "department": route.department, "due_at": ticket.due_at.isoformat()})
             if remedy is not None:
                 await store_remedy(uow, ticket, remedy)
             if ask.message_key:

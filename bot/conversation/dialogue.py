@@ -581,10 +581,8 @@ class _Turn:
         its allocation until the commit, so other turns wait on it as briefly as possible. Each "opened"
         reply goes where the ticket was opened in the conversation."""
         for ticket, route, _ in self.new_tickets:
-            await self.uow.tickets.add(ticket)
-            await self.uow.outbox.put("ticket_opened", {
-                "number": ticket.number, "department": route.department, "due_at": ticket.due_at.isoformat(),
-            }, dedupe_key=f"opened:{ticket.number}")
+            await self.uow.tickets.add(ticket, announce={
+                "department": route.department, "due_at": ticket.due_at.isoformat()})
             remedy = self.new_remedies.get(id(ticket))
             if remedy is not None:
                 await store_remedy(self.uow, ticket, remedy)

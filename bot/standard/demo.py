@@ -85,10 +85,7 @@ async def _open(uow: UnitOfWorkFactory, route: Route, rules: RemedyRules, calend
                              received_at=at, policy=route.period, calendar=calendar, actor=f"customer:{customer.id}")
         terms = rules.for_intent(route.intent)
         remedy = plan_remedy(ticket, terms, at, calendar) if terms else None
-        await work.tickets.add(ticket)
-        await work.outbox.put("ticket_opened", {"number": ticket.number, "department": route.department,
-                                                "due_at": ticket.due_at.isoformat()},
-                              dedupe_key=f"opened:{ticket.number}")
+        await work.tickets.add(ticket, announce={"department": route.department, "due_at": ticket.due_at.isoformat()})
         if remedy is not None:
             await store_remedy(work, ticket, remedy)
         await work.commit()

@@ -3,6 +3,7 @@ and transaction as through SQLAlchemy, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -94,3 +95,26 @@ async def test_statement_listeners_see_them_and_other_statements_go_through_sqla
         assert isinstance(direct, DirectResult) and not isinstance(built_here, DirectResult)
         assert built_here.scalar_one() == direct.one().id
     assert len(seen) == 2 and "INSERT INTO customers" in seen[0]
+
+
+async def test_a_new_ticket_announces_itself_in_its_transaction(database: Database) -> None:
+    from tests.integration.test_storage import customer_id, new_ticket
+
+    woke = asyncio.Event()
+    stop = await database.listen_outbox(woke)
+    try:
+        async with database.uow() as uow:
+            ticket = await uow.tickets.add(new_ticket(await customer_id(uow, "announce")),
+                                           announce={"department": "voc_desk", "due_at": "2026-09-30T18:00:00+09:00"})
+            quiet = await uow.tickets.add(new_ticket(await customer_id(uow, "announce")))
+            await uow.commit()
+        await asyncio.wait_for(woke.wait(), 5)  # (on PostgreSQL by NOTIFY, from the statement itself)
+    finally:
+        await stop()
+    async with database.uow() as uow:
+        rows = await uow.outbox.pending()
+        again = await uow.outbox.put("ticket_opened", {"number": ticket.number}, dedupe_key=f"opened:{ticket.number}")
+    assert [(r["kind"], r["payload"], r["dedupe_key"]) for r in rows] == [("ticket_opened", {
+        "number": ticket.number, "department": "voc_desk", "due_at": "2026-09-30T18:00:00+09:00",
+    }, f"opened:{ticket.number}")]
+    assert not again and quiet.number != ticket.number
