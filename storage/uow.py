@@ -127,7 +127,6 @@ class SqlUnitOfWork:
         return self._connection
 
 
-
 class Database:
     """An engine, its admission gate and its statements. Building it does not connect; ``close``
     disposes the pool.
