@@ -57,8 +57,7 @@ class SqlTicketRepository:
         number = ticket_number(year, n)
         ticket.id = (await self._work.execute(self._sql.ticket_insert, values | {"number": number})).scalar_one()
         ticket.number = number
-        await self._append_events(ticket)
-        await touch(self._work, number, ticket.due_at, ticket.department, ticket.status)
+        await self._append_events(ticket)  # its ladder row: the trigger of migration 0008
         if announce is not None:
             await SqlOutboxRepository(self._work).put("ticket_opened", dict(announce) | {"number": number},
                                                       dedupe_key=f"opened:{number}")

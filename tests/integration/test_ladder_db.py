@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from importlib import import_module
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -17,11 +18,11 @@ from bot.alerts.workingtime import WorkingTime
 from bot.app import alert_plan
 from bot.casework.deadlines import Period, Unit
 from bot.casework.staff import Staff, StaffAction
-from bot.casework.tickets import ExtensionReason
+from bot.casework.tickets import OPEN, ExtensionReason
 from bot.clock import FixedClock
 from bot.config import load_config
 from bot.notices.sweep import sweep
-from storage.models import OutboxRow
+from storage.models import AlertLadderRow, OutboxRow
 from storage.uow import Database
 from tests.conftest import ROOT
 from tests.fakes import KST
@@ -130,3 +131,23 @@ async def test_a_transfer_goes_on_with_the_new_departments_ladder_without_sendin
         WorkingTime(CAL)) if step.name == "2d"), KST)
     assert (await sweep(database.uow, CAL, two_days, PLAN)).warnings == 1
     assert [(n, step) for n, step, _ in await warnings(database)] == [(number, "half"), (number, "2d")]
+
+
+async def test_a_new_ticket_is_marked_for_the_next_sweep_in_the_statement_that_inserts_it(
+        database: Database, clock: FixedClock) -> None:
+    """SQLite: the trigger of migration 0008; PostgreSQL: the ticket's one statement. Either writes the row
+    ``storage.alerts.touch`` writes for a new ticket."""
+    number = await open_ticket(database, MONDAY)
+    async with database.uow() as uow:
+        ticket = await uow.tickets.get(number)
+        rows = (await uow.work.execute(select(AlertLadderRow.__table__).where(
+            AlertLadderRow.number == number))).all()
+    assert ticket is not None and len(rows) == 1
+    row = rows[0]
+    assert (row.due_at, row.department, row.paused, row.remake_at, row.next_at) == (
+        ticket.due_at, "service_quality", False, clock.now(), None)
+
+
+def test_the_sqlite_trigger_knows_the_open_statuses() -> None:
+    script = import_module("storage.migrations.versions.0008_sqlite_ladder_trigger")
+    assert set(script.OPEN) == {status.value for status in OPEN}
