@@ -2,9 +2,9 @@
 
 Each open ticket has one ``alert_ladder`` row (``storage.models.AlertLadderRow``) written with the ticket
 (``touch``): its ladder's steps in the order they come, each with its instant, and the next one's instant
-(``next_at``, indexed). A pass queues, in one ``INSERT … SELECT``, a warning for the latest step come of each
-ticket whose ``next_at`` has come, and moves ``next_at`` on: it reads only those tickets, however many are open,
-and builds no object per ticket. Rows marked by ``touch`` (a new ticket, a due instant or department changed) get
+(``next_at``). A pass queues, in one ``INSERT … SELECT``, a warning for the latest step come of each ticket whose
+``next_at`` has come, and moves ``next_at`` on (on PostgreSQL in place: the model says why ``next_at`` is indexed
+only on SQLite); it builds no object per ticket. Rows marked by ``touch`` (a new ticket, a due instant or department changed) get
 their steps first, in Python (the working-time calendar is there).
 """
 
@@ -38,9 +38,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from bot.alerts.ladder import OVERDUE, LadderTicket
 from bot.alerts.ports import Load, OpenTicket, Schedule, Thread
 from bot.casework.tickets import OPEN, Status
-from storage.listing import OPEN_STATUSES
 from storage.models import LADDER_SLOTS, Base
 from storage.repositories import Work
+from storage.statements import OPEN_LITERALS
 
 TICKETS = Base.metadata.tables["tickets"]
 LADDER = Base.metadata.tables["alert_ladder"]
@@ -67,13 +67,13 @@ class AlertSql:
                   func.sum(case((t.due_at < now, 1), else_=0)).label("overdue"),
                   func.sum(case(((t.due_at >= now) & (t.due_at <= soon), 1), else_=0)).label("soon"))
         self.load = {
-            one: select(*counts).where(t.status.in_(OPEN_STATUSES), *([t.department == bindparam("department")]
+            one: select(*counts).where(t.status.in_(OPEN_LITERALS), *([t.department == bindparam("department")]
                                                                       if one else []))
             .group_by(t.department).order_by(t.department)
             for one in (False, True)
         }
         light = (t.number, t.department, t.status, t.assignee, t.due_at, t.due_date_only)
-        due = (t.status.in_(OPEN_STATUSES), t.due_at >= bindparam("after"), t.due_at < bindparam("before"))
+        due = (t.status.in_(OPEN_LITERALS), t.due_at >= bindparam("after"), t.due_at < bindparam("before"))
         rank = func.row_number().over(partition_by=t.department, order_by=(t.due_at, t.id)).label("rank")
         ranked = select(*light, rank).where(*due).subquery()
         self.due_by: dict[bool, Select[Any]] = {  # one department: the first few by the index on due_at
@@ -82,7 +82,7 @@ class AlertSql:
             True: select(*light).where(*due, t.department == bindparam("department")).order_by(t.due_at, t.id)
             .limit(bindparam("per", type_=Integer)),
         }
-        self.assigned = select(*light).where(t.status.in_(OPEN_STATUSES), t.assignee == bindparam("assignee")
+        self.assigned = select(*light).where(t.status.in_(OPEN_LITERALS), t.assignee == bindparam("assignee")
                                              ).order_by(t.due_at, t.id).limit(bindparam("limit"))
         self._ladder(insert, dialect)
         self.thread = select(th.department, th.channel, th.ts).where(th.number == bindparam("number"))

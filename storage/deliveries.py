@@ -20,9 +20,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from bot.notices.model import Event, Facts, NewDelivery
 from bot.notices.ports import DEAD, PENDING, Delivery, DeliveryRow, Recorded
 from bot.pii import mask_phone
-from storage.listing import OPEN_STATUSES
 from storage.models import Base
 from storage.repositories import Work
+from storage.statements import OPEN_LITERALS
 
 OUTBOX = Base.metadata.tables["outbox"]
 DELIVERIES = Base.metadata.tables["deliveries"]
@@ -73,7 +73,7 @@ class DeliverySql:
             state=PENDING, attempts=0, recorded=0, next_attempt_at=bindparam("now"), last_error="",
             claimed_until=None).returning(d.id)
         self.open_before = select(t.number, t.received_at).where(
-            t.status.in_(OPEN_STATUSES), t.received_at < bindparam("before")).order_by(t.received_at, t.id)
+            t.status.in_(OPEN_LITERALS), t.received_at < bindparam("before")).order_by(t.received_at, t.id)
         self.pg = pg
 
 

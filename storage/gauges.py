@@ -9,8 +9,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from bot.notices.ports import DEAD, PENDING
-from storage.listing import OPEN_STATUSES
 from storage.models import Base
+from storage.statements import OPEN_LITERALS
 from storage.uow import Database
 
 TICKETS = Base.metadata.tables["tickets"]
@@ -18,7 +18,7 @@ OUTBOX = Base.metadata.tables["outbox"]
 DELIVERIES = Base.metadata.tables["deliveries"]
 
 _BY_TYPE = select(TICKETS.c.voc_type, func.count()).group_by(TICKETS.c.voc_type)
-_OVERDUE = select(func.count()).select_from(TICKETS).where(TICKETS.c.status.in_(OPEN_STATUSES))
+_OVERDUE = select(func.count()).select_from(TICKETS).where(TICKETS.c.status.in_(OPEN_LITERALS))
 _EVENTS = select(func.count()).select_from(OUTBOX).where(OUTBOX.c.delivered_at.is_(None))
 _DELIVERIES = select(DELIVERIES.c.state, func.count()).where(
     DELIVERIES.c.state.in_([PENDING, DEAD])).group_by(DELIVERIES.c.state)

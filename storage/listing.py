@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from bot.casework.tickets import OPEN
 
 OPEN_STATUSES = sorted(s.value for s in OPEN)
+OPEN_WHERE = f"status IN ({', '.join(repr(s) for s in OPEN_STATUSES)})"
+"""The open statuses as SQL (a literal list: the predicate of a partial index, which a query matches only if it
+names the same values, not parameters)."""
 DEFAULT_CHUNK = 1000
 """Tickets read per page by a streamed listing."""
 EVENT_IDS_PER_QUERY = 1000
@@ -43,7 +46,7 @@ def listing_sql(shape: ListingShape, columns: str = "*") -> str:
     if shape.customer:
         where.append("customer_id = :customer_id")
     if shape.open_only or shape.overdue:
-        where.append(f"status IN ({', '.join(repr(s) for s in OPEN_STATUSES)})")
+        where.append(OPEN_WHERE)
     if shape.department:
         where.append("department = :department")
     if shape.channel:

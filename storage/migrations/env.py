@@ -13,11 +13,12 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from storage.db import run_sync_once
-from storage.models import Base
+from storage.models import Base, made_on
 
 
 def _run_on(connection: Connection) -> None:
-    context.configure(connection=connection, target_metadata=Base.metadata, compare_type=True)
+    context.configure(connection=connection, target_metadata=Base.metadata, compare_type=True,
+                      include_object=made_on(connection.dialect.name))
     with context.begin_transaction():
         context.run_migrations()
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import random
-from importlib import import_module
 from datetime import datetime, timedelta
+from importlib import import_module
 
 from sqlalchemy import select
 
@@ -22,6 +22,7 @@ from bot.casework.tickets import OPEN, ExtensionReason
 from bot.clock import FixedClock
 from bot.config import load_config
 from bot.notices.sweep import sweep
+from storage.listing import OPEN_WHERE
 from storage.models import AlertLadderRow, OutboxRow
 from storage.uow import Database
 from tests.conftest import ROOT
@@ -148,6 +149,10 @@ async def test_a_new_ticket_is_marked_for_the_next_sweep_in_the_statement_that_i
         ticket.due_at, "service_quality", False, clock.now(), None)
 
 
-def test_the_sqlite_trigger_knows_the_open_statuses() -> None:
-    script = import_module("storage.migrations.versions.0008_sqlite_ladder_trigger")
-    assert set(script.OPEN) == {status.value for status in OPEN}
+def test_the_migrations_know_the_open_statuses() -> None:
+    """The SQLite ladder trigger (0008) and the partial index of open tickets (0009), whose predicate a query
+    matches only when it names the same statuses as ``storage.listing.OPEN_WHERE``."""
+    for script in ("0008_sqlite_ladder_trigger", "0009_open_due_index"):
+        found = import_module(f"storage.migrations.versions.{script}").OPEN
+        assert set(found) == {status.value for status in OPEN}, script
+    assert import_module("storage.migrations.versions.0009_open_due_index").WHERE == OPEN_WHERE
