@@ -76,7 +76,8 @@ def make_engine(url: str, *, pool_size: int = DEFAULT_POOL_SIZE,
     there), so writers queue up front instead. Either way a connection waits at most ``acquire_timeout``
     seconds in the pool. The pool does not roll back a returned connection: the unit of work always ends
     its transaction itself (and ``Connection.close`` rolls back one left open), so that would only be one
-    more round trip.
+    more round trip. Errors never show a statement's values (``hide_parameters``): they may be a customer's phone
+    number or text, and an error reaches logs and tracebacks.
     """
     parsed = normalize_url(url)
     if parsed.drivername == "sqlite+aiosqlite":
@@ -129,7 +130,7 @@ def create_private_file(path: Path) -> None:
 def _postgresql_engine(url: URL, pool_size: int, acquire_timeout: float) -> AsyncEngine:
     engine = create_async_engine(
         url, json_serializer=_json_dumps, pool_size=pool_size, max_overflow=0, pool_timeout=acquire_timeout,
-        pool_recycle=1800, pool_reset_on_return=None,
+        pool_recycle=1800, pool_reset_on_return=None, hide_parameters=True,
     )
 
     @event.listens_for(engine.sync_engine, "checkin")
@@ -153,11 +154,11 @@ def _sqlite_engine(url: URL, acquire_timeout: float) -> AsyncEngine:
     database = url.database or ""
     in_memory = database in ("", ":memory:") or database.startswith("file:")
     if in_memory:
-        engine = create_async_engine(url, json_serializer=_json_dumps)
+        engine = create_async_engine(url, json_serializer=_json_dumps, hide_parameters=True)
     else:
         create_private_file(Path(database))
         engine = create_async_engine(url, json_serializer=_json_dumps, pool_timeout=acquire_timeout,
-                                     pool_reset_on_return=None)
+                                     pool_reset_on_return=None, hide_parameters=True)
     sqlite_trips.install(engine)
     first = [True]
 

@@ -75,6 +75,18 @@ async def test_a_database_error_names_the_statement_not_the_values(database: Dat
     assert "direct-3" not in str(caught.value) and "customers" in str(caught.value)
 
 
+async def test_a_statement_built_per_call_fails_without_its_values_too(database: Database) -> None:
+    """Through SQLAlchemy (not the direct path) as well: a unique violation names neither the values bound nor the
+    row (a customer's phone number would reach a log or a traceback)."""
+    insert = CUSTOMERS.insert().values(customer_params("direct-6") | {"phone": "010-1234-5678"})
+    async with database.uow() as uow:
+        await uow.work.execute(insert)
+        with pytest.raises(DBAPIError) as caught:
+            await uow.work.execute(insert)
+    assert "010-1234-5678" not in str(caught.value) and "direct-6" not in str(caught.value)
+    assert "customers" in str(caught.value)
+
+
 async def test_rolled_back_with_the_unit_of_work(database: Database) -> None:
     sql = database.statements
     async with database.uow() as uow:
