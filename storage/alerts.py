@@ -4,8 +4,8 @@ Each open ticket has one ``alert_ladder`` row (``storage.models.AlertLadderRow``
 (``touch``): its ladder's steps in the order they come, each with its instant, and the next one's instant
 (``next_at``). A pass queues, in one ``INSERT … SELECT``, a warning for the latest step come of each ticket whose
 ``next_at`` has come, and moves ``next_at`` on (on PostgreSQL in place: the model says why ``next_at`` is indexed
-only on SQLite); it builds no object per ticket. Rows marked by ``touch`` (a new ticket, a due instant or department changed) get
-their steps first, in Python (the working-time calendar is there).
+only on SQLite); it builds no object per ticket. Rows marked by ``touch`` (a new ticket, a due instant or
+department changed) get their steps first, in Python (the working-time calendar is there).
 """
 
 from __future__ import annotations

@@ -51,8 +51,8 @@ def schedule(ticket: LadderTicket, ladder: Ladder, working: WorkingTime) -> Sche
 
 async def queue_warnings(uow: UnitOfWork, now: datetime, plan: AlertPlan, working: WorkingTime) -> int:
     """Make the schedules of the tickets written since the last pass, then queue the warnings that came: the
-    latest step come of each ticket (the others are passed over). The decision is the database's, by the index on
-    each step's instant, so a pass reads only the steps that came, however many tickets are open."""
+    latest step come of each ticket (the others are passed over). The decision is the database's, in one statement
+    over each ticket's next step's instant (``storage.alerts``): no object per open ticket."""
     await uow.alerts.exclusive()
     if unscheduled := await uow.alerts.unscheduled():
         await uow.alerts.schedule([schedule(t, plan.ladders.of(t.department), working) for t in unscheduled])

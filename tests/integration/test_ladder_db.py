@@ -10,7 +10,8 @@ import random
 from datetime import datetime, timedelta
 from importlib import import_module
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, text
 
 from bot.alerts.ladder import LadderTicket, decide, instants
 from bot.alerts.sweep import AlertPlan, dedupe_key
@@ -156,3 +157,20 @@ def test_the_migrations_know_the_open_statuses() -> None:
         found = import_module(f"storage.migrations.versions.{script}").OPEN
         assert set(found) == {status.value for status in OPEN}, script
     assert import_module("storage.migrations.versions.0009_open_due_index").WHERE == OPEN_WHERE
+
+
+async def test_on_postgresql_a_pass_moves_the_ladder_on_in_place(database: Database, clock: FixedClock) -> None:
+    """Migration 0010: nothing indexes what a pass changes, and pages keep room, so each row moved on is a HOT
+    update (no index entry written): an index on ``next_at`` added again would show here."""
+    if database.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's HOT updates")
+    for k in range(5):
+        await open_ticket(database, MONDAY, user=f"hot{k}")
+    await sweep(database.uow, CAL, MONDAY, PLAN)  # the ladders are made
+    updates = text("SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_xact_user_tables WHERE relname = 'alert_ladder'")
+    async with database.uow() as uow:  # (the counts may hold the backend's earlier transactions not yet reported)
+        before = (await uow.work.execute(updates)).one()
+        moved = await uow.alerts.warn("deadline_warning", MONDAY + timedelta(days=30))
+        after = (await uow.work.execute(updates)).one()
+        await uow.commit()
+    assert moved == 5 and after.n_tup_upd - before.n_tup_upd == after.n_tup_hot_upd - before.n_tup_hot_upd == 5
