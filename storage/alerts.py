@@ -76,7 +76,7 @@ class AlertSql:
         due = (t.status.in_(OPEN_LITERALS), t.due_at >= bindparam("after"), t.due_at < bindparam("before"))
         rank = func.row_number().over(partition_by=t.department, order_by=(t.due_at, t.id)).label("rank")
         ranked = select(*light, rank).where(*due).subquery()
-        self.due_by: dict[bool, Select[Any]] = {  # one department: the first few by the index on due_at
+        self.due_by: dict[bool, Select[Any]] = {  # one department: the first few, in the open tickets' index
             False: select(*(ranked.c[c.name] for c in light)).where(
                 ranked.c.rank <= bindparam("per", type_=Integer)).order_by(ranked.c.due_at, ranked.c.number),
             True: select(*light).where(*due, t.department == bindparam("department")).order_by(t.due_at, t.id)
