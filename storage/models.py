@@ -243,8 +243,9 @@ class DeliveryRow(Base):
 
 
 LADDER_SLOTS = 8
-LADDER_FILLFACTOR = 50
 """Steps of one ticket's ladder kept in its ``alert_ladder`` row (``bot.alerts.ladder.MAX_STEPS``)."""
+LADDER_FILLFACTOR = 50
+"""Percent of each ``alert_ladder`` page filled on PostgreSQL: the rest is room for moving rows on in place."""
 
 
 class AlertLadderRow(Base):
