@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -40,12 +41,24 @@ def conversation(base: str, user: str) -> tuple[str, set[int]]:
     return number.group(0), pids
 
 
+def both_workers_up(base: str, timeout: float = 120) -> None:
+    """Wait until two worker processes answer: the server answers as soon as one of them is ready, and a worker
+    still loading (the classifier) would leave every conversation to the other one."""
+    seen: set[int] = set()
+    deadline = time.monotonic() + timeout
+    while len(seen) < 2 and time.monotonic() < deadline:
+        with httpx.Client(base_url=base, timeout=60) as client:
+            seen.add(client.get("/healthz").json()["pid"])
+        time.sleep(0.05)
+
+
 def test_two_workers_share_one_database_and_number_tickets_uniquely(config_file: Path, pg_database: str,  # noqa: F811
                                                                     vocdesk: Run) -> None:
     server: Served = serve(config_file, args=("--workers", "2"), changes={
         'url = "sqlite+aiosqlite:///vocdesk.db"': f'url = "{pg_database}"\npool_size = 4'})
     try:
         assert "(2 workers, database postgresql" in server.out.read_text(encoding="utf-8")
+        both_workers_up(server.base)
         with ThreadPoolExecutor(CUSTOMERS) as pool:
             results = list(pool.map(lambda i: conversation(server.base, f"worker-test-{i}"), range(CUSTOMERS)))
     finally:
