@@ -50,7 +50,9 @@ class TicketRepository(Protocol):
 
 class CustomerRepository(Protocol):
     async def get_or_create(self, channel: str, external_id: str, *, display_name: str = "",
-                            locale: str = "ko") -> Customer: ...
+                            locale: str = "ko", lock: bool = False) -> Customer:
+        """``lock``: no other unit of work changes this customer or their conversation until this one ends
+        (by default a conflicting write is refused at the commit instead: ``ConcurrentUpdate``)."""
 
     async def get(self, customer_id: int) -> Customer | None: ...
 

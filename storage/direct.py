@@ -27,6 +27,11 @@ from sqlalchemy.sql.expression import SelectBase, UpdateBase
 
 _MISSING = object()
 _STATUS = re.compile(r"(?:SELECT|UPDATE|DELETE|INSERT \d+) (\d+)")
+_WRITES = re.compile(r"\b(?:INSERT|UPDATE|DELETE|MERGE|SHARE|LOCK|NOTIFY)\b|ADVISORY|NEXTVAL|SETVAL|SET_CONFIG",
+                     re.IGNORECASE)
+"""A SELECT whose SQL holds one of these words may write or lock (a data-modifying CTE, ``FOR UPDATE``,
+``FOR SHARE``, an advisory lock, a sequence): it runs in the transaction. A false alarm (the word in a string)
+only costs the BEGIN."""
 
 
 class NotDirect(Exception):
@@ -36,7 +41,7 @@ class NotDirect(Exception):
 class Prepared:
     """One statement compiled for one dialect and one set of parameter names."""
 
-    __slots__ = ("binders", "defaults", "names", "readers", "returns_rows", "row", "sql")
+    __slots__ = ("binders", "defaults", "names", "readers", "reads", "returns_rows", "row", "sql")
 
     def __init__(self, statement: ClauseElement, dialect: Dialect, keys: Iterable[str]) -> None:
         compiled = statement.compile(dialect=dialect, column_keys=list(keys))
@@ -49,6 +54,9 @@ class Prepared:
                 or any(b.expanding or b.literal_execute or b.callable is not None for b in binds.values())):
             raise NotDirect
         self.sql: str = compiled.string
+        self.reads = isinstance(statement, SelectBase) and not _WRITES.search(self.sql)
+        """Only reads, locking nothing: under READ COMMITTED (every statement its own snapshot) it may run
+        before the unit of work's transaction begins, without one (``Driver.run``)."""
         self.names = tuple(positions)
         self.defaults = tuple(_MISSING if binds[n].required else binds[n].value for n in self.names)
         self.binders = tuple(binds[n].type.dialect_impl(dialect).bind_processor(dialect) for n in self.names)
@@ -181,25 +189,41 @@ class DirectStatements:
 
 
 class Driver:
-    """How a unit of work's connection runs a prepared statement; when not ``ready``, SQLAlchemy does."""
+    """How a unit of work's connection runs a prepared statement; when not ``ready``, SQLAlchemy does.
+
+    ``lazy``: the transaction begins at the first statement that needs it (PostgreSQL). Until then a
+    statement may run by itself, in its own implicit transaction (``outside``): a read, or one write that
+    is the whole of what the unit of work stores. That saves the BEGIN and COMMIT round trips of a turn
+    that only moves a conversation on (issue 9). On SQLite the transaction holds the write lock from the
+    start (``storage.db``), so nothing runs outside it."""
+
+    lazy = False
 
     def ready(self) -> bool:
         return False
 
-    async def run(self, prepared: Prepared, arguments: list[Any]) -> DirectResult:
+    def in_transaction(self) -> bool:
+        return True
+
+    async def run(self, prepared: Prepared, arguments: list[Any], *, outside: bool = False) -> DirectResult:
         raise NotImplementedError
 
 
 class AsyncpgDriver(Driver):
+    lazy = True
+
     def __init__(self, adapted: Any) -> None:
         self._adapted = adapted  # SQLAlchemy's adapter around the asyncpg connection
 
     def ready(self) -> bool:
         return True
 
-    async def run(self, prepared: Prepared, arguments: list[Any]) -> DirectResult:
+    def in_transaction(self) -> bool:
+        return self._adapted._transaction is not None
+
+    async def run(self, prepared: Prepared, arguments: list[Any], *, outside: bool = False) -> DirectResult:
         adapted = self._adapted
-        if adapted._transaction is None:
+        if adapted._transaction is None and not outside:
             # SQLAlchemy's adapter begins the asyncpg transaction at its first statement; begin it the same
             # way here, so that its commit and rollback end it.
             await adapted._start_transaction()
@@ -214,7 +238,7 @@ class SqliteDriver(Driver):
         """Nothing of this connection is queued on aiosqlite's thread (``storage.sqlite_trips``)."""
         return bool(self._connection._in_place())
 
-    async def run(self, prepared: Prepared, arguments: list[Any]) -> DirectResult:
+    async def run(self, prepared: Prepared, arguments: list[Any], *, outside: bool = False) -> DirectResult:
         return run_sqlite(self._connection._conn, prepared, arguments)
 
 

@@ -96,6 +96,8 @@ class ConversationRow(Base):
     step: Mapped[str] = mapped_column(String(64))
     data: Mapped[dict[str, Any]]
     updated_at: Mapped[datetime]
+    version: Mapped[int] = mapped_column(Integer, server_default="0")
+    """Bumped by every write: a turn writes only over the version it read (``storage.repositories``)."""
 
 
 class DepartmentRow(Base):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import builtins
 import json
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -22,7 +22,7 @@ from bot.conversation.customers import ConversationState, Customer, Handoff
 from bot.errors import ConcurrentUpdate
 from storage.direct import DirectStatements, Driver, driver_of
 from storage.models import customer_from_row, handoff_from_row, handoff_values, outbox_item
-from storage.statements import CUSTOMER_FIELDS, OPEN_TICKETS, STATE, STATE_PREFIX, Statements
+from storage.statements import CUSTOMER_FIELDS, OPEN_TICKETS, READ, STATE_PREFIX, Statements
 
 
 class ConversationChanged(ConcurrentUpdate):
@@ -34,39 +34,99 @@ class ConversationChanged(ConcurrentUpdate):
         return f"the conversation of customer {self.number} changed meanwhile; try again"
 
 
-def _state_key(step: str, data: dict[str, Any], updated_at: datetime | None) -> tuple[str, str, datetime | None]:
+StateKey = tuple[str, str, datetime | None]
+
+
+def _state_key(step: str, data: dict[str, Any], updated_at: datetime | None) -> StateKey:
     return step, json.dumps(data, sort_keys=True, ensure_ascii=False), updated_at
+
+
+def _state_of(row: Any, prefix: str = "") -> tuple[ConversationState, int] | None:
+    step, data, updated_at, version = (getattr(row, prefix + name) for name in READ)
+    return None if step is None else (ConversationState(step, dict(data), updated_at), version)
+
+
+Check = Callable[[Any], None]
+"""Looks at a deferred write's result and raises when the write was refused (nothing was stored)."""
 
 
 @dataclass
 class Work:
     """What one unit of work shares between its repositories: its connection, statements and clock, and
-    what it has read (to skip writes that change nothing and to check conversation writes)."""
+    what it has read (to skip writes that change nothing and to check conversation writes).
+
+    On PostgreSQL the transaction begins at the first statement that needs one (``storage.direct.Driver``):
+    a unit of work's leading reads run without it, and its closing writes (``execute_last``) wait for the
+    commit, where one alone is sent by itself: a turn that only moves its conversation on is then two round
+    trips (read, write) instead of four (BEGIN, read, write, COMMIT)."""
 
     connection: AsyncConnection
     sql: Statements
     clock: Clock
     customers: dict[int, tuple[Any, ...]] = field(default_factory=dict)
-    conversations: dict[int, tuple[str, str, datetime | None] | None] = field(default_factory=dict)
-    prefetched: dict[int, ConversationState | None] = field(default_factory=dict)
+    conversations: dict[int, tuple[StateKey, int] | None] = field(default_factory=dict)  # as read: state, version
+    prefetched: dict[int, tuple[ConversationState, int] | None] = field(default_factory=dict)
     no_open_tickets: set[int] = field(default_factory=set)  # customers read with no open ticket, none added
     outbox_written: bool = False  # the commit wakes the dispatchers
     outbox_notified: bool = False  # ... and on PostgreSQL a statement of this transaction queued the NOTIFY
     direct: DirectStatements | None = None  # statements run on the driver's connection (storage.direct)
     _driver: Driver | None = None
+    _deferred: list[tuple[Any, Any, Check | None]] = field(default_factory=list)
 
-    async def execute(self, statement: Any, params: Any = None) -> Any:
+    async def execute(self, statement: Any, params: Any = None, *, outside: bool = False) -> Any:
+        """Run ``statement``, after the writes deferred so far. ``outside``: it may run by itself when no
+        transaction has begun yet (a write whose effect may stand alone, such as creating a customer); a read
+        may anyway."""
+        if self._deferred:
+            await self._flush()
         prepared = self.direct.prepared(statement, params) if self.direct is not None else None
         if prepared is not None:
-            if self._driver is None:
-                self._driver = await driver_of(self.connection)
-            arguments = prepared.arguments(params or {}) if self._driver.ready() else None
+            driver = await self._driver_of()
+            arguments = prepared.arguments(params or {}) if driver.ready() else None
             if arguments is not None:
                 sync = self.connection.sync_connection
                 if sync is not None and sync.dispatch.before_cursor_execute:  # who counts statements sees these too
                     sync.dispatch.before_cursor_execute(sync, None, prepared.sql, arguments, None, False)
-                return await self._driver.run(prepared, arguments)
+                return await driver.run(prepared, arguments, outside=outside or prepared.reads)
         return await self.connection.execute(statement, params)
+
+    async def execute_last(self, statement: Any, params: Any, check: Check | None = None) -> None:
+        """Run a write whose result nobody reads before the commit: on PostgreSQL it waits for the commit (or
+        for the next statement, which runs after it). ``check`` sees its result and raises if it was refused;
+        the error comes from here, the next statement, or ``commit``."""
+        if not (await self._driver_of()).lazy:
+            result = await self.execute(statement, params)
+            if check is not None:
+                check(result)
+            return
+        self._deferred.append((statement, params, check))
+
+    async def settle(self) -> None:
+        """Before the commit: send the deferred writes. One alone, with no transaction begun, is the whole unit
+        of work and runs by itself, atomic as any statement: no BEGIN, no COMMIT."""
+        if len(self._deferred) == 1 and not (await self._driver_of()).in_transaction():
+            statement, params, check = self._deferred.pop()
+            result = await self.execute(statement, params, outside=True)
+            if check is not None:
+                check(result)
+        elif self._deferred:
+            await self._flush()
+
+    def discard(self) -> None:
+        """Forget the deferred writes (the unit of work rolls back)."""
+        self._deferred.clear()
+
+    async def _flush(self) -> None:
+        deferred, self._deferred = self._deferred, []
+        for statement, params, check in deferred:
+            result = await self.execute(statement, params)
+            if check is not None:
+                check(result)
+
+    async def _driver_of(self) -> Driver:
+        if self._driver is None:
+            self._driver = await driver_of(self.connection)
+        return self._driver
 
 
 class SqlCustomerRepository:
@@ -74,16 +134,29 @@ class SqlCustomerRepository:
         self._work, self._sql = work, work.sql
 
     async def get_or_create(self, channel: str, external_id: str, *, display_name: str = "",
-                            locale: str = "ko") -> Customer:
+                            locale: str = "ko", lock: bool = False) -> Customer:
         """The customer of this channel identity, created (race-free) on first contact, in one statement
-        that also reads the customer's conversation state for ``conversations.load``. On PostgreSQL the
-        statement locks the customer's row until commit, so turns of one customer take turns."""
-        row = (await self._work.execute(self._sql.customer_upsert, {
-            "channel": channel, "external_id": external_id, "display_name": display_name, "locale": locale,
-            "consent_at": None, "consent_version": "", "phone": "", "created_at": self._work.clock.now(),
-        })).one()
-        step, data, updated_at = (getattr(row, STATE_PREFIX + name) for name in STATE)
-        self._work.prefetched[row.id] = None if step is None else ConversationState(step, dict(data), updated_at)
+        that also reads the customer's conversation state for ``conversations.load``.
+
+        On PostgreSQL an existing customer is only read, in no transaction yet, and a write of the
+        conversation that another turn overtook is refused at the commit (``ConversationChanged``). With
+        ``lock`` (the dialogue's second attempt) the customer's row and conversation are locked until the
+        commit instead, so that attempt cannot be overtaken. On SQLite the transaction holds the write lock."""
+        sql = self._sql
+        row = None
+        if sql.postgresql and not lock:
+            row = (await self._work.execute(sql.customer_read, {
+                "channel": channel, "external_id": external_id})).one_or_none()
+        if row is None:
+            row = (await self._work.execute(sql.customer_upsert, {
+                "channel": channel, "external_id": external_id, "display_name": display_name, "locale": locale,
+                "consent_at": None, "consent_version": "", "phone": "", "created_at": self._work.clock.now(),
+            }, outside=not lock)).one()
+        state = _state_of(row, STATE_PREFIX)
+        if lock and sql.postgresql:  # read again once locked: the upsert's snapshot was taken before it waited
+            held = (await self._work.execute(sql.conversation_lock, {"customer_id": row.id})).one_or_none()
+            state = None if held is None else _state_of(held)
+        self._work.prefetched[row.id] = state
         if not getattr(row, OPEN_TICKETS):
             self._work.no_open_tickets.add(row.id)
         return self._remember(customer_from_row(row))
@@ -99,7 +172,7 @@ class SqlCustomerRepository:
         values = _customer_values(customer)
         if self._work.customers.get(customer.id) == tuple(values.values()):
             return
-        await self._work.execute(self._sql.customer_update, values | {"b_id": customer.id})
+        await self._work.execute_last(self._sql.customer_update, values | {"b_id": customer.id})
         self._remember(customer)
 
     def _remember(self, customer: Customer) -> Customer:
@@ -117,13 +190,16 @@ class SqlConversationRepository:
         self._work, self._sql = work, work.sql
 
     async def load(self, customer_id: int) -> ConversationState | None:
-        if customer_id in self._work.prefetched:  # read with the customer, in this transaction
-            state = self._work.prefetched.pop(customer_id)
+        if customer_id in self._work.prefetched:  # read with the customer, in this unit of work
+            read = self._work.prefetched.pop(customer_id)
         else:
             row = (await self._work.execute(self._sql.conversation, {"customer_id": customer_id})).one_or_none()
-            state = ConversationState(row.step, dict(row.data), row.updated_at) if row else None
-        self._work.conversations[customer_id] = (
-            None if state is None else _state_key(state.step, state.data, state.updated_at))
+            read = None if row is None else _state_of(row)
+        if read is None:
+            self._work.conversations[customer_id] = None
+            return None
+        state, version = read
+        self._work.conversations[customer_id] = (_state_key(state.step, state.data, state.updated_at), version)
         return state
 
     async def save(self, customer_id: int, state: ConversationState) -> None:
@@ -131,7 +207,8 @@ class SqlConversationRepository:
         when it is None the clock's now is stored and set on ``state``.
 
         A state this unit of work loaded is written only if it changed, and only if the stored one is
-        still the one loaded (else ``ConversationChanged``, which the dialogue retries)."""
+        still the one loaded (else ``ConversationChanged``, which the dialogue retries). On PostgreSQL the
+        write waits for the commit (``Work.execute_last``), which is where a refusal is raised."""
         if state.updated_at is None:
             state.updated_at = self._work.clock.now()
         self._work.prefetched.pop(customer_id, None)
@@ -139,20 +216,22 @@ class SqlConversationRepository:
         values = {"customer_id": customer_id, "step": state.step, "data": state.data,
                   "updated_at": state.updated_at}
         if customer_id not in self._work.conversations:
-            await self._work.execute(self._sql.conversation_upsert, values)
-        elif (was := self._work.conversations[customer_id]) == key:
+            await self._work.execute_last(self._sql.conversation_upsert, values)
+            self._work.conversations.pop(customer_id, None)  # its version is not known: a second save upserts too
             return
-        elif was is None:
-            if (await self._work.execute(self._sql.conversation_insert, values)).rowcount != 1:
-                raise ConversationChanged(str(customer_id))
+        was = self._work.conversations[customer_id]
+        if was is None:
+            await self._work.execute_last(self._sql.conversation_insert, values, _one_row(customer_id))
+            version = 0
+        elif was[0] == key:
+            return
         else:
-            changed = await self._work.execute(self._sql.conversation_update, {
+            await self._work.execute_last(self._sql.conversation_update, {
                 "step": state.step, "data": state.data, "updated_at": state.updated_at,
-                "b_customer_id": customer_id, "b_was": was[2],
-            })
-            if changed.rowcount != 1:
-                raise ConversationChanged(str(customer_id))
-        self._work.conversations[customer_id] = key
+                "b_customer_id": customer_id, "b_was": was[1],
+            }, _one_row(customer_id))
+            version = was[1] + 1
+        self._work.conversations[customer_id] = (key, version)
 
     async def purge(self, before: datetime, steps: Collection[str]) -> int:
         """Delete abandoned drafts: states in one of ``steps`` last updated before ``before``."""
@@ -160,6 +239,13 @@ class SqlConversationRepository:
             return 0
         result = await self._work.execute(self._sql.conversation_purge, {"steps": sorted(steps), "before": before})
         return int(result.rowcount)
+
+
+def _one_row(customer_id: int) -> Check:
+    def check(result: Any) -> None:
+        if result.rowcount != 1:
+            raise ConversationChanged(str(customer_id))
+    return check
 
 
 class SqlHandoffRepository:

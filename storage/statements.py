@@ -54,6 +54,8 @@ OPEN_LITERALS: list[ColumnElement[str]] = [literal_column(f"'{s}'") for s in OPE
 the statement at every execution (the customer upsert runs at every turn)."""
 CUSTOMER_FIELDS = ("display_name", "locale", "consent_at", "consent_version", "phone")
 STATE = ("step", "data", "updated_at")
+VERSION = "version"  # read with the state; every write bumps it
+READ = (*STATE, VERSION)
 STATE_PREFIX = "conversation_"
 OPEN_TICKETS = "open_tickets"  # read with the customer: a customer with none needs no listing query
 
@@ -80,7 +82,7 @@ class Statements:
         state = [
             select(CONVERSATIONS.c[name]).where(CONVERSATIONS.c.customer_id == upserted)
             .scalar_subquery().label(STATE_PREFIX + name)
-            for name in STATE
+            for name in READ
         ]
         new_customer = insert(CUSTOMERS).values(_binds(CUSTOMERS, "id"))
         open_tickets = select(func.count()).select_from(TICKETS).where(
@@ -90,23 +92,26 @@ class Statements:
             index_elements=[CUSTOMERS.c.channel, CUSTOMERS.c.external_id],
             set_={"channel": new_customer.excluded.channel},  # a write that changes nothing, but returns the row
         ).returning(*CUSTOMERS.c, *state, open_tickets)
+        self.customer_read = select(*CUSTOMERS.c, *state, open_tickets).where(
+            CUSTOMERS.c.channel == bindparam("channel"), CUSTOMERS.c.external_id == bindparam("external_id"))
         self.customer = select(CUSTOMERS).where(CUSTOMERS.c.id == bindparam("b_id"))
         self.customer_update: Update = update(CUSTOMERS).where(CUSTOMERS.c.id == bindparam("b_id")).values(
             {name: bindparam(name) for name in CUSTOMER_FIELDS})
 
         # conversations
-        self.conversation = select(*(CONVERSATIONS.c[name] for name in STATE)).where(
+        self.conversation = select(*(CONVERSATIONS.c[name] for name in READ)).where(
             CONVERSATIONS.c.customer_id == bindparam("customer_id"))
-        new_state = insert(CONVERSATIONS).values(_binds(CONVERSATIONS, "id"))
+        self.conversation_lock = self.conversation.with_for_update()
+        new_state = insert(CONVERSATIONS).values(_binds(CONVERSATIONS, "id", VERSION))
         self.conversation_upsert = new_state.on_conflict_do_update(
             index_elements=[CONVERSATIONS.c.customer_id],
-            set_={name: new_state.excluded[name] for name in STATE},
+            set_={**{name: new_state.excluded[name] for name in STATE}, VERSION: CONVERSATIONS.c.version + 1},
         )
         self.conversation_insert = new_state.on_conflict_do_nothing(index_elements=[CONVERSATIONS.c.customer_id])
         self.conversation_update: Update = update(CONVERSATIONS).where(
             CONVERSATIONS.c.customer_id == bindparam("b_customer_id"),
-            CONVERSATIONS.c.updated_at == bindparam("b_was"),
-        ).values({name: bindparam(name) for name in STATE})
+            CONVERSATIONS.c.version == bindparam("b_was"),
+        ).values({**{name: bindparam(name) for name in STATE}, VERSION: CONVERSATIONS.c.version + 1})
         self.conversation_purge: Delete = delete(CONVERSATIONS).where(
             CONVERSATIONS.c.step.in_(bindparam("steps", expanding=True)),
             CONVERSATIONS.c.updated_at < bindparam("before"),

@@ -109,6 +109,7 @@ class SqlUnitOfWork:
         """Commit; when outbox rows were written, wake the dispatchers (this process's at once; other
         processes' through PostgreSQL ``NOTIFY``, which is delivered only if this transaction commits)."""
         connection = self._open()
+        await self.work.settle()
         woke = self.work.outbox_written
         if woke and not self._database.sqlite and not self.work.outbox_notified:
             await connection.exec_driver_sql(f"NOTIFY {OUTBOX_CHANNEL}")
@@ -119,7 +120,9 @@ class SqlUnitOfWork:
             self._database.outbox_committed()
 
     async def rollback(self) -> None:
-        await self._open().rollback()
+        connection = self._open()
+        self.work.discard()
+        await connection.rollback()
 
     def _open(self) -> AsyncConnection:
         if self._connection is None:

@@ -101,7 +101,7 @@ class FakeTickets(_Repo):
 
 class FakeCustomers(_Repo):
     async def get_or_create(self, channel: str, external_id: str, *, display_name: str = "",
-                            locale: str = "ko") -> Customer:
+                            locale: str = "ko", lock: bool = False) -> Customer:
         for c in self.work.customers.values():
             if (c.channel, c.external_id) == (channel, external_id):
                 return copy.deepcopy(c)

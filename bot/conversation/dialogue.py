@@ -69,11 +69,12 @@ class Dialogue:
     async def handle(self, msg: Inbound, *, attempts: int = 3) -> list[Reply]:
         """Answer one customer message; an already-handled ``message_key`` gets no answer.
 
-        A turn that lost a race on a ticket (``ConcurrentUpdate``: staff changed it meanwhile) was rolled
-        back whole, so it is simply run again on the fresh state."""
+        A turn that lost a race (``ConcurrentUpdate``: staff changed its ticket meanwhile, or another message
+        of the same customer moved the conversation on) was rolled back whole, so it is simply run again on
+        the fresh state, holding the customer's lock this time so another message cannot overtake it again."""
         for attempt in range(1, attempts + 1):
             try:
-                return await self._turn(msg)
+                return await self._turn(msg, lock=attempt > 1)
             except ConcurrentUpdate:
                 if attempt == attempts:
                     raise
@@ -83,12 +84,12 @@ class Dialogue:
                 return [Reply(self.deps.texts.text(locale, "busy"))]
         raise AssertionError("unreachable")
 
-    async def _turn(self, msg: Inbound) -> list[Reply]:
+    async def _turn(self, msg: Inbound, *, lock: bool) -> list[Reply]:
         async with self.deps.uow() as uow:
             if msg.message_key and not await uow.inbound.first_time(msg.channel, msg.message_key):
                 return []
             customer = await uow.customers.get_or_create(
-                msg.channel, msg.user_id, locale=msg.locale if msg.locale in ("ko", "en") else "ko",
+                msg.channel, msg.user_id, locale=msg.locale if msg.locale in ("ko", "en") else "ko", lock=lock,
             )
             assert customer.id is not None
             state = await uow.conversations.load(customer.id) or ConversationState()

@@ -61,3 +61,17 @@ async def test_fifty_customers_at_once_keep_every_guarantee(database: Database) 
     opened = sorted(p["payload"]["number"] for p in pending if p["kind"] == "ticket_opened")
     assert opened == sorted(t.number for t in tickets)
     assert sum(p["kind"] == "ticket_assign" for p in pending) == 2 * CUSTOMERS
+
+
+async def test_one_customer_sending_many_messages_at_once_gets_every_one_answered(database: Database) -> None:
+    """Eight messages of one customer at once (a double tap, a burst of webhooks): on PostgreSQL their turns
+    read the same conversation, so all but one are refused at the commit and run again holding the customer's
+    lock; every message is answered once and none fails."""
+    dialogue = dialogue_on(database, AT)
+    for msg in messages("burst")[:2]:  # greeted, consented
+        await dialogue.handle(msg)
+    burst = [Inbound("telegram", "burst", text=f"{n}번째 문의: 보증 심사가 언제 끝나나요?", message_key=f"burst:q{n}")
+             for n in range(8)]
+    answers = await asyncio.gather(*(dialogue.handle(msg) for msg in burst))
+    assert all(answers)
+    assert not any(await asyncio.gather(*(dialogue.handle(msg) for msg in burst)))  # redelivered: no-ops

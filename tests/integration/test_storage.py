@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
@@ -364,7 +365,8 @@ async def test_a_turn_reads_its_customer_and_conversation_in_one_statement(datab
     async with database.uow() as uow:
         customer = await uow.customers.get_or_create("telegram", "42", display_name="다른 이름")
         state = await uow.conversations.load(cid)
-        assert len(seen) == 1 and seen[0].lstrip().upper().startswith("INSERT")
+        # an existing customer: PostgreSQL only reads it (no transaction yet); SQLite upserts, holding the lock
+        assert len(seen) == 1 and seen[0].lstrip().upper().startswith("INSERT" if database.sqlite else "SELECT")
         assert (customer.id, customer.display_name) == (cid, "홍길동")  # an existing row is returned as it is
         assert state == ConversationState("confirm", {"n": 1}, RECEIVED)
         await uow.customers.save(customer)  # unchanged: no write
@@ -375,8 +377,8 @@ async def test_a_turn_reads_its_customer_and_conversation_in_one_statement(datab
         await uow.customers.save(customer)
         await uow.conversations.save(cid, state)
         await uow.customers.save(customer)  # written already
+        await uow.commit()  # (on PostgreSQL the two writes waited for it)
         assert len(seen) == 3
-        await uow.commit()
     async with database.uow() as uow:
         assert await uow.conversations.load(cid) == ConversationState("contact", {"n": 1}, RECEIVED)
         stored = await uow.customers.get(cid)
@@ -384,41 +386,103 @@ async def test_a_turn_reads_its_customer_and_conversation_in_one_statement(datab
 
 
 async def test_a_conversation_written_meanwhile_is_not_overwritten(database: Database) -> None:
-    """Two turns of one customer at once: the later one read the state before the first committed, so its
-    write is refused (``ConversationChanged``: the dialogue runs it again) rather than losing the first."""
+    """Two turns of one customer at once, both reading the same state: the one that commits second is
+    refused (``ConversationChanged``: the dialogue runs it again) rather than losing the first one's write."""
     if database.sqlite:
         pytest.skip("SQLite admits one unit of work at a time: turns cannot overlap")
     async with database.uow() as uow:
         cid = await customer_id(uow)
         await uow.conversations.save(cid, ConversationState("idle", {}, RECEIVED))
         await uow.commit()
-    first_read = asyncio.Event()
-
-    async def first_turn() -> None:
-        async with database.uow() as uow:
-            await uow.customers.get_or_create("telegram", "42")  # locks the customer until commit
+    async with database.uow() as first, database.uow() as second:
+        for n, uow in enumerate((first, second), start=1):
+            await uow.customers.get_or_create("telegram", "42")
             state = await uow.conversations.load(cid)
-            assert state is not None
-            first_read.set()
-            await waiting_for_a_lock(database)  # the second turn is queued behind the customer's row lock
+            assert state is not None and state.step == "idle"
+            state.step, state.updated_at = ("confirm", "contact")[n - 1], RECEIVED + timedelta(minutes=n)
+            await uow.conversations.save(cid, state)
+        await first.commit()
+        with pytest.raises(ConversationChanged):
+            await second.commit()
+    async with database.uow() as uow:
+        assert (await uow.conversations.load(cid)) == ConversationState("confirm", {}, RECEIVED + timedelta(minutes=1))
+
+
+async def test_a_locked_turn_cannot_be_overtaken(database: Database) -> None:
+    """The dialogue's second attempt reads with ``lock``: a turn that read the state before it and writes
+    meanwhile waits for its commit, then is refused; the locked one is stored."""
+    if database.sqlite:
+        pytest.skip("SQLite admits one unit of work at a time: turns cannot overlap")
+    async with database.uow() as uow:
+        cid = await customer_id(uow)
+        await uow.conversations.save(cid, ConversationState("idle", {}, RECEIVED))
+        await uow.commit()
+    other_read, locked = asyncio.Event(), asyncio.Event()
+
+    async def locked_turn() -> None:
+        await other_read.wait()
+        async with database.uow() as uow:
+            await uow.customers.get_or_create("telegram", "42", lock=True)
+            state = await uow.conversations.load(cid)
+            assert state is not None and state.step == "idle"
+            locked.set()
+            await waiting_for_a_lock(database)  # the other turn's write waits for this one's commit
             state.step, state.updated_at = "confirm", RECEIVED + timedelta(minutes=1)
             await uow.conversations.save(cid, state)
             await uow.commit()
 
-    async def second_turn() -> None:
-        await first_read.wait()
+    async def other_turn() -> None:
         async with database.uow() as uow:
-            await uow.customers.get_or_create("telegram", "42")  # waits for the first turn's commit
+            await uow.customers.get_or_create("telegram", "42")
             state = await uow.conversations.load(cid)
             assert state is not None
-            assert state.step == "idle"  # read in the statement's snapshot, taken before it waited
+            other_read.set()
+            await locked.wait()
             state.step, state.updated_at = "contact", RECEIVED + timedelta(minutes=2)
+            await uow.conversations.save(cid, state)
             with pytest.raises(ConversationChanged):
-                await uow.conversations.save(cid, state)
+                await uow.commit()
 
-    await asyncio.gather(first_turn(), second_turn())
+    await asyncio.gather(locked_turn(), other_turn())
     async with database.uow() as uow:
         assert (await uow.conversations.load(cid)) == ConversationState("confirm", {}, RECEIVED + timedelta(minutes=1))
+
+
+async def test_a_turn_that_only_moves_its_conversation_needs_no_transaction(database: Database) -> None:
+    """On PostgreSQL a unit of work whose one write is its last runs it by itself: read, write, and no
+    BEGIN or COMMIT round trip; a second write makes it a transaction again, committed whole."""
+    if database.sqlite:
+        pytest.skip("SQLite's unit of work holds the write lock in a transaction from its start")
+    async with database.uow() as uow:
+        cid = await customer_id(uow)
+        await uow.conversations.save(cid, ConversationState("idle", {}, RECEIVED))
+        await uow.commit()
+    for phone, expected in (("", ["SELECT", "UPDATE"]),
+                            ("010-1234-5678", ["SELECT", "BEGIN", "UPDATE", "UPDATE", "COMMIT"])):
+        sent: list[str] = []
+
+        def log(record: Any, sent: list[str] = sent) -> None:
+            sent.append(record.query.split()[0].upper().rstrip(";"))
+
+        async with database.uow() as uow:
+            raw = (await uow.work.connection.get_raw_connection()).driver_connection
+            raw.add_query_logger(log)
+            customer = await uow.customers.get_or_create("telegram", "42")
+            state = await uow.conversations.load(cid)
+            assert state is not None
+            state.step = "confirm" if not phone else "contact"
+            state.updated_at += timedelta(minutes=1)
+            await uow.conversations.save(cid, state)
+            customer.phone = phone
+            await uow.customers.save(customer)
+            await uow.commit()
+            await asyncio.sleep(0)  # asyncpg calls its query loggers soon after, not at once
+            raw.remove_query_logger(log)
+        assert sent == expected
+    async with database.uow() as uow:
+        assert (await uow.conversations.load(cid)) == ConversationState("contact", {}, RECEIVED + timedelta(minutes=2))
+        stored = await uow.customers.get(cid)
+        assert stored is not None and stored.phone == "010-1234-5678"
 
 
 LOCK_WAITERS = text("SELECT count(*) FROM pg_stat_activity "
