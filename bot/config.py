@@ -57,7 +57,7 @@ class Institution(_Strict):
 
 class Database(_Strict):
     url: str = "sqlite+aiosqlite:///var/vocdesk.db"
-    pool_size: int = Field(default=10, ge=1, le=200)  # PostgreSQL connections; SQLite has one writer
+    pool_size: int = Field(default=5, ge=1, le=200)  # PostgreSQL connections; SQLite has one writer
     acquire_timeout: float = Field(default=10.0, gt=0, le=600)  # seconds a turn may wait for a connection
 
     @field_validator("url")

@@ -27,8 +27,14 @@ from storage import sqlite_trips
 
 T = TypeVar("T")
 
-DEFAULT_POOL_SIZE = 10
-"""PostgreSQL connections (``[database] pool_size``); SQLite has one writer at a time whatever the size."""
+DEFAULT_POOL_SIZE = 5
+"""PostgreSQL connections (``[database] pool_size``); SQLite has one writer at a time whatever the size.
+
+Also how many units of work run at once (``storage.admission``). A process's Python runs on one core, so a few
+transactions in flight keep it and the database busy; more only interleave their round trips on the event loop,
+so each stays open longer (holding its locks, the year's ticket number among them) and a turn's latency depends
+on how many round trips it makes. Measured at 50 customers with no pause (``bench/bench_load.py``, PostgreSQL,
+2 cores): 10 in flight gave the same throughput as 4–6 but a p99 of 57–59 ms against 48–50 ms."""
 DEFAULT_ACQUIRE_TIMEOUT = 10.0
 """Seconds a unit of work may wait for a connection (``[database] acquire_timeout``)."""
 SQLITE_ANALYSIS_LIMIT = 1000  # rows ANALYZE samples per index when PRAGMA optimize decides to run it

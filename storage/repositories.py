@@ -102,15 +102,24 @@ class Work:
         self._deferred.append((statement, params, check))
 
     async def settle(self) -> None:
-        """Before the commit: send the deferred writes. One alone, with no transaction begun, is the whole unit
-        of work and runs by itself, atomic as any statement: no BEGIN, no COMMIT."""
-        if len(self._deferred) == 1 and not (await self._driver_of()).in_transaction():
-            statement, params, check = self._deferred.pop()
-            result = await self.execute(statement, params, outside=True)
-            if check is not None:
-                check(result)
-        elif self._deferred:
+        """Before the commit: send the deferred writes. With no transaction begun, one alone is the whole unit
+        of work and runs by itself, atomic as any statement: no BEGIN, no COMMIT; so do two that have a
+        combined statement (``Statements.paired``, in which the second is written only if the first was)."""
+        deferred = self._deferred
+        if not deferred or (await self._driver_of()).in_transaction():
             await self._flush()
+            return
+        if len(deferred) == 1:
+            statement, params, check = deferred[0]
+        elif len(deferred) == 2 and (both := self.sql.paired.get((id(deferred[0][0]), id(deferred[1][0])))) is not None:
+            statement, params, check = both, deferred[0][1] | deferred[1][1], _both(deferred[0][2], deferred[1][2])
+        else:
+            await self._flush()
+            return
+        self._deferred = []
+        result = await self.execute(statement, params, outside=True)
+        if check is not None:
+            check(result)
 
     def discard(self) -> None:
         """Forget the deferred writes (the unit of work rolls back)."""
@@ -127,6 +136,17 @@ class Work:
         if self._driver is None:
             self._driver = await driver_of(self.connection)
         return self._driver
+
+
+def _both(first: Check | None, second: Check | None) -> Check | None:
+    checks = [c for c in (first, second) if c is not None]
+    if len(checks) < 2:
+        return checks[0] if checks else None
+
+    def check(result: Any) -> None:
+        for each in checks:
+            each(result)
+    return check
 
 
 class SqlCustomerRepository:

@@ -112,6 +112,16 @@ class Statements:
             CONVERSATIONS.c.customer_id == bindparam("b_customer_id"),
             CONVERSATIONS.c.version == bindparam("b_was"),
         ).values({**{name: bindparam(name) for name in STATE}, VERSION: CONVERSATIONS.c.version + 1})
+        # a turn's two closing writes as one statement (``Work.settle``): the customer is written only if the
+        # conversation was, so the pair's one row is the conversation's check
+        self.paired: dict[tuple[int, int], Update] = {}
+        if self.postgresql:
+            moved = self.conversation_update.returning(CONVERSATIONS.c.customer_id).cte("moved")
+            both = update(CUSTOMERS).where(
+                CUSTOMERS.c.id == bindparam("b_id"), CUSTOMERS.c.id.in_(select(moved.c.customer_id)),
+            ).values({name: bindparam(name) for name in CUSTOMER_FIELDS})
+            self.conversation_and_customer_update = both
+            self.paired[id(self.conversation_update), id(self.customer_update)] = both
         self.conversation_purge: Delete = delete(CONVERSATIONS).where(
             CONVERSATIONS.c.step.in_(bindparam("steps", expanding=True)),
             CONVERSATIONS.c.updated_at < bindparam("before"),

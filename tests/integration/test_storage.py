@@ -396,16 +396,21 @@ async def test_a_conversation_written_meanwhile_is_not_overwritten(database: Dat
         await uow.commit()
     async with database.uow() as first, database.uow() as second:
         for n, uow in enumerate((first, second), start=1):
-            await uow.customers.get_or_create("telegram", "42")
+            customer = await uow.customers.get_or_create("telegram", "42")
             state = await uow.conversations.load(cid)
             assert state is not None and state.step == "idle"
             state.step, state.updated_at = ("confirm", "contact")[n - 1], RECEIVED + timedelta(minutes=n)
             await uow.conversations.save(cid, state)
+            if n == 2:  # with the customer's change: refused whole
+                customer.phone = "010-1234-5678"
+                await uow.customers.save(customer)
         await first.commit()
         with pytest.raises(ConversationChanged):
             await second.commit()
     async with database.uow() as uow:
         assert (await uow.conversations.load(cid)) == ConversationState("confirm", {}, RECEIVED + timedelta(minutes=1))
+        stored = await uow.customers.get(cid)
+        assert stored is not None and stored.phone == ""
 
 
 async def test_a_locked_turn_cannot_be_overtaken(database: Database) -> None:
@@ -449,16 +454,19 @@ async def test_a_locked_turn_cannot_be_overtaken(database: Database) -> None:
 
 
 async def test_a_turn_that_only_moves_its_conversation_needs_no_transaction(database: Database) -> None:
-    """On PostgreSQL a unit of work whose one write is its last runs it by itself: read, write, and no
-    BEGIN or COMMIT round trip; a second write makes it a transaction again, committed whole."""
+    """On PostgreSQL a unit of work whose only writes are its closing ones runs them by itself: the
+    conversation alone, or the conversation and the customer in one statement; no BEGIN or COMMIT round trip.
+    Other writes make it a transaction again, committed whole."""
     if database.sqlite:
         pytest.skip("SQLite's unit of work holds the write lock in a transaction from its start")
     async with database.uow() as uow:
         cid = await customer_id(uow)
         await uow.conversations.save(cid, ConversationState("idle", {}, RECEIVED))
         await uow.commit()
-    for phone, expected in (("", ["SELECT", "UPDATE"]),
-                            ("010-1234-5678", ["SELECT", "BEGIN", "UPDATE", "UPDATE", "COMMIT"])):
+    cases = [("confirm", "", False, ["SELECT", "UPDATE"]),
+             ("contact", "010-1234-5678", False, ["SELECT", "WITH"]),
+             ("done", "010-9876-5432", True, ["SELECT", "BEGIN", "UPDATE", "UPDATE", "COMMIT"])]
+    for step, phone, customer_first, expected in cases:
         sent: list[str] = []
 
         def log(record: Any, sent: list[str] = sent) -> None:
@@ -470,19 +478,21 @@ async def test_a_turn_that_only_moves_its_conversation_needs_no_transaction(data
             customer = await uow.customers.get_or_create("telegram", "42")
             state = await uow.conversations.load(cid)
             assert state is not None
-            state.step = "confirm" if not phone else "contact"
+            state.step = step
             state.updated_at += timedelta(minutes=1)
-            await uow.conversations.save(cid, state)
             customer.phone = phone
+            if customer_first:  # (no combined statement for this order)
+                await uow.customers.save(customer)
+            await uow.conversations.save(cid, state)
             await uow.customers.save(customer)
             await uow.commit()
             await asyncio.sleep(0)  # asyncpg calls its query loggers soon after, not at once
             raw.remove_query_logger(log)
         assert sent == expected
-    async with database.uow() as uow:
-        assert (await uow.conversations.load(cid)) == ConversationState("contact", {}, RECEIVED + timedelta(minutes=2))
-        stored = await uow.customers.get(cid)
-        assert stored is not None and stored.phone == "010-1234-5678"
+        async with database.uow() as uow:
+            assert (await uow.conversations.load(cid)) == state
+            stored = await uow.customers.get(cid)
+            assert stored is not None and stored.phone == phone
 
 
 LOCK_WAITERS = text("SELECT count(*) FROM pg_stat_activity "
