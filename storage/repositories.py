@@ -233,7 +233,8 @@ class SqlConversationRepository:
             state.updated_at = self._work.clock.now()
         self._work.prefetched.pop(customer_id, None)
         key = _state_key(state.step, state.data, state.updated_at)
-        values = {"customer_id": customer_id, "step": state.step, "data": state.data,
+        # the data as it is now: the write may wait for the commit, and the caller may change ``state`` meanwhile
+        values = {"customer_id": customer_id, "step": state.step, "data": json.loads(key[1]),
                   "updated_at": state.updated_at}
         if customer_id not in self._work.conversations:
             await self._work.execute_last(self._sql.conversation_upsert, values)
@@ -247,7 +248,7 @@ class SqlConversationRepository:
             return
         else:
             await self._work.execute_last(self._sql.conversation_update, {
-                "step": state.step, "data": state.data, "updated_at": state.updated_at,
+                "step": state.step, "data": values["data"], "updated_at": state.updated_at,
                 "b_customer_id": customer_id, "b_was": was[1],
             }, _one_row(customer_id))
             version = was[1] + 1

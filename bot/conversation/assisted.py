@@ -177,7 +177,8 @@ class AssistedDesk:
             words.say(f"remedy.{route.intent}")
 
     async def _customer(self, uow: UnitOfWork, ask: Ask, locale: str) -> Customer:
-        customer = await uow.customers.get_or_create(self.channel, ask.user_id, locale=locale)
+        # locked: an action has no retry loop, and two actions of one person at once must take turns
+        customer = await uow.customers.get_or_create(self.channel, ask.user_id, locale=locale, lock=True)
         customer.locale = locale
         phone = normalize_mobile(ask.phone or "")
         if phone:

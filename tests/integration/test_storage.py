@@ -413,6 +413,19 @@ async def test_a_conversation_written_meanwhile_is_not_overwritten(database: Dat
         assert stored is not None and stored.phone == ""
 
 
+async def test_a_conversation_is_stored_as_it_was_saved(uow_factory: UowFactory) -> None:
+    """On PostgreSQL the write waits for the commit; what the caller changes after ``save`` is not stored."""
+    async with uow_factory() as uow:
+        cid = await customer_id(uow)
+        state = ConversationState("confirm", {"draft": {"text": "처음"}}, RECEIVED)
+        await uow.conversations.save(cid, state)
+        state.data["draft"]["text"] = "나중"
+        state.step = "idle"
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.conversations.load(cid) == ConversationState("confirm", {"draft": {"text": "처음"}}, RECEIVED)
+
+
 async def test_a_locked_turn_cannot_be_overtaken(database: Database) -> None:
     """The dialogue's second attempt reads with ``lock``: a turn that read the state before it and writes
     meanwhile waits for its commit, then is refused; the locked one is stored."""
