@@ -324,7 +324,8 @@ async def bench_listing(url: str, config: AppConfig, repeats: int) -> dict[str, 
             async with database.uow() as uow:
                 tickets = await uow.tickets.list(limit=500, **filters)
             assert len(tickets) == 500, len(tickets)
-            json.dumps([ticket_json(t, tz) for t in tickets], ensure_ascii=False)
+            now = datetime.now(UTC)
+            json.dumps([ticket_json(t, tz, now) for t in tickets], ensure_ascii=False)
         finally:
             await database.close()
 
