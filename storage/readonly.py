@@ -311,7 +311,10 @@ class PostgresReader(TicketReader):
         return [_pg_row(r, TICKET_JSON) for r in self._fetch(sql, params)]
 
     def _events(self, ids: list[int]) -> list[Row]:
-        found = self._fetch("SELECT * FROM ticket_events WHERE ticket_id = ANY(:ids) ORDER BY id", {"ids": ids})
+        # the ids as one text ('{1,2,3}') cast by the server: an int[] parameter makes asyncpg look the array
+        # type up in the catalogue first, a query of its own (~7 ms of a one-shot command's run)
+        found = self._fetch("SELECT * FROM ticket_events WHERE ticket_id = ANY(CAST(:ids AS text)::int[]) ORDER BY id",
+                            {"ids": "{" + ",".join(map(str, ids)) + "}"})
         return [_pg_row(r, EVENT_JSON) for r in found]
 
     def close(self) -> None:
