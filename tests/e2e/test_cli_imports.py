@@ -70,3 +70,18 @@ def test_slack_libraries_load_only_when_slack_is_used(args: tuple[str, ...]) -> 
 def test_a_sweep_without_slack_loads_no_slack_library(config_file: Path) -> None:
     loaded = imported("--config", str(config_file), "sweep", "--now", "2026-09-22T10:00")
     assert "bot.alerts.ladder" in loaded and not loaded & (SLACK | CLASSIFIER)
+
+
+def test_the_console_script_leaves_the_collector_on_for_the_command_and_exits_cleanly() -> None:
+    """``bot.console`` keeps the garbage collector off while the commands are imported and freezes them; the
+    command itself runs with the collector on (what it makes is collected), and the exit code comes through."""
+    probe = ("import gc, sys, bot.cli\n"
+             "def command():\n"
+             "    print(gc.isenabled(), gc.get_freeze_count() > 0)\n"
+             "    sys.exit(3)\n"
+             "bot.cli.main = command\n"
+             "from bot.console import main\n"
+             "main()\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=clean_environ(),
+                          timeout=120, encoding="utf-8")
+    assert (done.returncode, done.stdout.split()) == (3, ["True", "True"]), done.stderr[-2000:]
