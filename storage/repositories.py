@@ -94,12 +94,9 @@ class Work:
         """Run a write whose result nobody reads before the commit: on PostgreSQL it waits for the commit (or
         for the next statement, which runs after it). ``check`` sees its result and raises if it was refused;
         the error comes from here, the next statement, or ``commit``."""
-        if not (await self._driver_of()).lazy:
-            result = await self.execute(statement, params)
-            if check is not None:
-                check(result)
-            return
         self._deferred.append((statement, params, check))
+        if not (await self._driver_of()).lazy:
+            await self._flush()
 
     async def settle(self) -> None:
         """Before the commit: send the deferred writes. With no transaction begun, one alone is the whole unit
@@ -117,9 +114,7 @@ class Work:
             await self._flush()
             return
         self._deferred = []
-        result = await self.execute(statement, params, outside=True)
-        if check is not None:
-            check(result)
+        await self._checked(statement, params, check, outside=True)
 
     def discard(self) -> None:
         """Forget the deferred writes (the unit of work rolls back)."""
@@ -128,9 +123,12 @@ class Work:
     async def _flush(self) -> None:
         deferred, self._deferred = self._deferred, []
         for statement, params, check in deferred:
-            result = await self.execute(statement, params)
-            if check is not None:
-                check(result)
+            await self._checked(statement, params, check)
+
+    async def _checked(self, statement: Any, params: Any, check: Check | None, *, outside: bool = False) -> None:
+        result = await self.execute(statement, params, outside=outside)
+        if check is not None:
+            check(result)
 
     async def _driver_of(self) -> Driver:
         if self._driver is None:
@@ -238,8 +236,7 @@ class SqlConversationRepository:
                   "updated_at": state.updated_at}
         if customer_id not in self._work.conversations:
             await self._work.execute_last(self._sql.conversation_upsert, values)
-            self._work.conversations.pop(customer_id, None)  # its version is not known: a second save upserts too
-            return
+            return  # its version is not known, so it is not remembered: a second save upserts too
         was = self._work.conversations[customer_id]
         if was is None:
             await self._work.execute_last(self._sql.conversation_insert, values, _one_row(customer_id))

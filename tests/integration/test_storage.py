@@ -385,15 +385,21 @@ async def test_a_turn_reads_its_customer_and_conversation_in_one_statement(datab
         assert stored is not None and stored.phone == "010-1234-5678"
 
 
+async def idle_customer(database: Database) -> int:
+    """Customer "42" of Telegram, its conversation idle since ``RECEIVED``, committed."""
+    async with database.uow() as uow:
+        cid = await customer_id(uow)
+        await uow.conversations.save(cid, ConversationState("idle", {}, RECEIVED))
+        await uow.commit()
+    return cid
+
+
 async def test_a_conversation_written_meanwhile_is_not_overwritten(database: Database) -> None:
     """Two turns of one customer at once, both reading the same state: the one that commits second is
     refused (``ConversationChanged``: the dialogue runs it again) rather than losing the first one's write."""
     if database.sqlite:
         pytest.skip("SQLite admits one unit of work at a time: turns cannot overlap")
-    async with database.uow() as uow:
-        cid = await customer_id(uow)
-        await uow.conversations.save(cid, ConversationState("idle", {}, RECEIVED))
-        await uow.commit()
+    cid = await idle_customer(database)
     async with database.uow() as first, database.uow() as second:
         for n, uow in enumerate((first, second), start=1):
             customer = await uow.customers.get_or_create("telegram", "42")
@@ -431,10 +437,7 @@ async def test_a_locked_turn_cannot_be_overtaken(database: Database) -> None:
     meanwhile waits for its commit, then is refused; the locked one is stored."""
     if database.sqlite:
         pytest.skip("SQLite admits one unit of work at a time: turns cannot overlap")
-    async with database.uow() as uow:
-        cid = await customer_id(uow)
-        await uow.conversations.save(cid, ConversationState("idle", {}, RECEIVED))
-        await uow.commit()
+    cid = await idle_customer(database)
     other_read, locked = asyncio.Event(), asyncio.Event()
 
     async def locked_turn() -> None:
@@ -472,10 +475,7 @@ async def test_a_turn_that_only_moves_its_conversation_needs_no_transaction(data
     Other writes make it a transaction again, committed whole."""
     if database.sqlite:
         pytest.skip("SQLite's unit of work holds the write lock in a transaction from its start")
-    async with database.uow() as uow:
-        cid = await customer_id(uow)
-        await uow.conversations.save(cid, ConversationState("idle", {}, RECEIVED))
-        await uow.commit()
+    cid = await idle_customer(database)
     cases = [("confirm", "", False, ["SELECT", "UPDATE"]),
              ("contact", "010-1234-5678", False, ["SELECT", "WITH"]),
              ("done", "010-9876-5432", True, ["SELECT", "BEGIN", "UPDATE", "UPDATE", "COMMIT"])]
